@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Process settings from the environment (DESIGN.md section 7); everything else lives in mappings/. */
+export const RelayEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  STORE_URL: z.string().default('sqlite:data/relay.db'),
+  MAPPINGS_DIR: z.string().default('mappings'),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(50).default(1),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+export type RelayEnv = z.infer<typeof RelayEnv>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): RelayEnv {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = RelayEnv.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid environment: ${lines.join('; ')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,42 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the relay exports, on one registry created by the composition root. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'relay_process_' });
+  return {
+    registry,
+    eventsTotal: new Counter({
+      name: 'relay_events_total',
+      help: 'Events received, by source, type and outcome (stored, duplicate)',
+      labelNames: ['source', 'type', 'outcome'] as const,
+      registers: [registry],
+    }),
+    intakeRequestsTotal: new Counter({
+      name: 'relay_intake_requests_total',
+      help: 'Intake requests by route and HTTP status',
+      labelNames: ['route', 'status'] as const,
+      registers: [registry],
+    }),
+    commitSeconds: new Histogram({
+      name: 'relay_store_commit_seconds',
+      help: 'Time to commit one group of appended events (including fsync)',
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    commitGroupEvents: new Histogram({
+      name: 'relay_store_commit_group_events',
+      help: 'Events per group commit',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+      registers: [registry],
+    }),
+    commitGroupRequests: new Histogram({
+      name: 'relay_store_commit_group_requests',
+      help: 'Intake requests answered by one group commit',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

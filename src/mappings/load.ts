@@ -1,0 +1,178 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import type { z } from 'zod';
+import { substituteEnv } from './env-substitution.js';
+import { defaultRelayConfig, MappingFile, type RelayConfig } from './schema.js';
+
+export interface ConfigError {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path inside the file, e.g. `sources.web.write_key`. */
+  path: string;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; config: RelayConfig; files: string[] }
+  | { ok: false; errors: ConfigError[]; files: string[] };
+
+export function formatConfigError(error: ConfigError): string {
+  const where = error.path ? ` ${error.path}:` : '';
+  return `${error.file}:${error.line}:${error.column}:${where} ${error.message}`;
+}
+
+export function listMappingFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+/** Reads, substitutes, validates and merges every mapping file; reports every error at once. */
+export function loadMappings(dir: string, env: Record<string, string | undefined> = process.env): LoadResult {
+  const files = listMappingFiles(dir);
+  const errors: ConfigError[] = [];
+  const parsed: ParsedFile[] = [];
+  for (const file of files) {
+    const result = parseMappingFile(file, readFileSync(file, 'utf8'), env);
+    errors.push(...result.errors);
+    if (result.file) parsed.push(result.file);
+  }
+  if (errors.length === 0) {
+    const merged = mergeFiles(parsed);
+    if (merged.ok) return { ok: true, config: merged.config, files };
+    errors.push(...merged.errors);
+  }
+  return { ok: false, errors, files };
+}
+
+interface ParsedFile {
+  name: string;
+  content: MappingFile;
+  locate: (path: PropertyKey[]) => { line: number; column: number };
+}
+
+export function parseMappingFile(
+  name: string,
+  text: string,
+  env: Record<string, string | undefined>,
+): { file?: ParsedFile; errors: ConfigError[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const locate = (path: PropertyKey[]) => locateInDocument(doc, lineCounter, path);
+  const syntaxErrors = doc.errors.map((error) => {
+    const position = lineCounter.linePos(error.pos[0]);
+    return { file: name, line: position.line, column: position.col, path: '', message: error.message };
+  });
+  if (syntaxErrors.length > 0) return { errors: syntaxErrors };
+
+  const envErrors = substituteDocument(doc, env).map((missing) => {
+    const position = lineCounter.linePos(missing.offset);
+    return {
+      file: name,
+      line: position.line,
+      column: position.col,
+      path: missing.path,
+      message: `environment variable ${missing.variable} is not set`,
+    };
+  });
+  const result = MappingFile.safeParse(doc.toJS() ?? {});
+  const schemaErrors = result.success ? [] : zodErrors(name, result.error, locate);
+  const errors = [...envErrors, ...schemaErrors];
+  if (errors.length > 0 || !result.success) return { errors };
+  return { file: { name, content: result.data, locate }, errors: [] };
+}
+
+function zodErrors(
+  file: string,
+  error: z.ZodError,
+  locate: (path: PropertyKey[]) => { line: number; column: number },
+): ConfigError[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const position = locate(keys.length > 0 ? [...path, keys[0] as string] : path);
+    const fullPath = [...path, ...(keys.length === 1 ? keys : [])].join('.');
+    return { file, ...position, path: fullPath, message: issue.message };
+  });
+}
+
+interface MissingVariable {
+  variable: string;
+  offset: number;
+  path: string;
+}
+
+function substituteDocument(doc: Document, env: Record<string, string | undefined>): MissingVariable[] {
+  const missing: MissingVariable[] = [];
+  visit(doc, {
+    Scalar(_key, node, ancestry) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const result = substituteEnv(node.value, env);
+      node.value = result.value;
+      const path = pathOf(ancestry);
+      for (const variable of result.missing) missing.push({ variable, offset: node.range?.[0] ?? 0, path });
+    },
+  });
+  return missing;
+}
+
+function pathOf(ancestry: readonly unknown[]): string {
+  const keys: string[] = [];
+  for (const item of ancestry) {
+    if (item && typeof item === 'object' && 'key' in item && isScalar((item as { key: unknown }).key)) {
+      keys.push(String(((item as { key: { value: unknown } }).key as { value: unknown }).value));
+    }
+  }
+  return keys.join('.');
+}
+
+function locateInDocument(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: PropertyKey[],
+): { line: number; column: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
+    if (isNode(node) && node.range) {
+      const position = lineCounter.linePos(node.range[0]);
+      return { line: position.line, column: position.col };
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+function mergeFiles(files: ParsedFile[]): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
+  const config = defaultRelayConfig();
+  const errors: ConfigError[] = [];
+  const sourceOrigin = new Map<string, string>();
+  const writeKeyOrigin = new Map<string, string>();
+  const sectionOrigin = new Map<string, string>();
+  const duplicate = (file: ParsedFile, path: string[], message: string) =>
+    errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
+
+  for (const file of files) {
+    for (const [name, source] of Object.entries(file.content.sources ?? {})) {
+      const firstFile = sourceOrigin.get(name);
+      if (firstFile) duplicate(file, ['sources', name], `source "${name}" is already defined in ${firstFile}`);
+      const keyOwner = writeKeyOrigin.get(source.write_key);
+      if (keyOwner) duplicate(file, ['sources', name, 'write_key'], `write_key is already used by source "${keyOwner}"`);
+      sourceOrigin.set(name, file.name);
+      writeKeyOrigin.set(source.write_key, name);
+      config.sources[name] = source;
+    }
+    for (const section of ['identity', 'events'] as const) {
+      const value = file.content[section];
+      if (value === undefined) continue;
+      const firstFile = sectionOrigin.get(section);
+      if (firstFile) duplicate(file, [section], `section "${section}" is already defined in ${firstFile}`);
+      sectionOrigin.set(section, file.name);
+      if (section === 'identity') config.identity = file.content.identity ?? config.identity;
+      else config.events = file.content.events ?? config.events;
+    }
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}

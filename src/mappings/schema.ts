@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import '../lib/zod-messages.js';
+import { Duration } from '../lib/duration.js';
+
+/**
+ * The mapping-file contract with ops (docs/mappings.md). These zod schemas are the single source
+ * of the configuration types and of the JSON Schema editors use (`audience-relay schema`).
+ */
+
+export const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*$/, 'names are lower_snake_case: a letter, then letters, digits or _');
+
+export const SourceConfig = z.strictObject({
+  write_key: z.string().min(8, 'write_key must be at least 8 characters'),
+  webhook_secret: z.string().min(8, 'webhook_secret must be at least 8 characters').optional(),
+});
+export type SourceConfig = z.infer<typeof SourceConfig>;
+
+export const Identifier = z.enum(['userId', 'anonymousId', 'email']);
+export type Identifier = z.infer<typeof Identifier>;
+
+export const IdentityConfig = z.strictObject({
+  identifiers: z.array(Identifier).min(1).default(['userId', 'anonymousId', 'email']),
+  allowed_lateness: Duration.prefault('7d'),
+});
+export type IdentityConfig = z.infer<typeof IdentityConfig>;
+
+export const EventsConfig = z.strictObject({
+  retention: Duration.prefault('400d'),
+  dedupe_window: Duration.prefault('7d'),
+});
+export type EventsConfig = z.infer<typeof EventsConfig>;
+
+/** One YAML file under mappings/: any subset of the sections. */
+export const MappingFile = z.strictObject({
+  sources: z.record(Name, SourceConfig).optional(),
+  identity: IdentityConfig.optional(),
+  events: EventsConfig.optional(),
+});
+export type MappingFile = z.infer<typeof MappingFile>;
+
+/** Every file merged: what the running relay uses. */
+export interface RelayConfig {
+  sources: Record<string, SourceConfig>;
+  identity: IdentityConfig;
+  events: EventsConfig;
+}
+
+export function defaultRelayConfig(): RelayConfig {
+  return {
+    sources: {},
+    identity: IdentityConfig.parse({}),
+    events: EventsConfig.parse({}),
+  };
+}

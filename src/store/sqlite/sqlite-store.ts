@@ -1,0 +1,178 @@
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { GroupCommitter } from '../group-commit.js';
+import {
+  StoreUnavailableError,
+  type AppendOutcome,
+  type EventStore,
+  type EventType,
+  type NewEvent,
+  type StoredEvent,
+} from '../port.js';
+import { migrate } from './migrate.js';
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** FULL (default) survives power loss; NORMAL survives a killed process only. See docs/storage.md. */
+  synchronous?: SqliteSynchronous;
+  busyTimeoutMs?: number;
+  groupCommitWindowMs?: number;
+  groupCommitMaxItems?: number;
+  onCommit?: (stats: { items: number; requests: number; seconds: number }) => void;
+}
+
+interface EventRow {
+  seq: number;
+  shard_key: string;
+  source: string;
+  message_id: string;
+  type: string;
+  user_id: string | null;
+  anonymous_id: string | null;
+  event_time: number;
+  received_at: number;
+  body: string;
+}
+
+/** SQLite error codes that mean "cannot write right now", not "bug". */
+const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL)/;
+
+export class SqliteStore implements EventStore {
+  readonly backend = 'sqlite';
+  private readonly db: Database;
+  private readonly committer: GroupCommitter<NewEvent, AppendOutcome>;
+  private readonly statements: {
+    insertDedupeKey: Statement;
+    insertEvent: Statement;
+    byMessageId: Statement;
+    byMessageIdAndSource: Statement;
+    after: Statement;
+    count: Statement;
+    pruneDedupe: Statement;
+  };
+  private closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new BetterSqlite3(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    migrate(this.db);
+    this.statements = {
+      insertDedupeKey: this.db.prepare(
+        `INSERT INTO dedupe_keys (shard_key, source, message_id, received_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      insertEvent: this.db.prepare(
+        `INSERT INTO events (shard_key, source, message_id, type, user_id, anonymous_id, event_time, received_at, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      byMessageId: this.db.prepare(`SELECT * FROM events WHERE message_id = ? ORDER BY seq`),
+      byMessageIdAndSource: this.db.prepare(
+        `SELECT * FROM events WHERE message_id = ? AND source = ? ORDER BY seq`,
+      ),
+      after: this.db.prepare(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
+      count: this.db.prepare(`SELECT count(*) AS n FROM events`),
+      pruneDedupe: this.db.prepare(`DELETE FROM dedupe_keys WHERE received_at < ?`),
+    };
+    const appendGroup = this.db.transaction((events: NewEvent[]) => events.map((event) => this.appendOne(event)));
+    this.committer = new GroupCommitter<NewEvent, AppendOutcome>({
+      commit: (events) => this.guard(() => appendGroup(events)),
+      windowMs: options.groupCommitWindowMs ?? 0,
+      maxItems: options.groupCommitMaxItems ?? 5000,
+      onCommit: options.onCommit,
+    });
+  }
+
+  appendEvents(events: NewEvent[]): Promise<AppendOutcome[]> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
+    if (events.length === 0) return Promise.resolve([]);
+    return this.committer.submit(events);
+  }
+
+  async findEventsByMessageId(messageId: string, source?: string): Promise<StoredEvent[]> {
+    const rows = (
+      source === undefined
+        ? this.statements.byMessageId.all(messageId)
+        : this.statements.byMessageIdAndSource.all(messageId, source)
+    ) as EventRow[];
+    return rows.map(toStoredEvent);
+  }
+
+  async readEventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return (this.statements.after.all(afterSeq, limit) as EventRow[]).map(toStoredEvent);
+  }
+
+  async countEvents(): Promise<number> {
+    return (this.statements.count.get() as { n: number }).n;
+  }
+
+  async pruneDedupeKeys(receivedBefore: number): Promise<number> {
+    return this.guard(() => this.statements.pruneDedupe.run(receivedBefore).changes);
+  }
+
+  async checkWritable(): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    this.guard(() => {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.drain();
+    this.db.close();
+  }
+
+  private appendOne(event: NewEvent): AppendOutcome {
+    const isNew =
+      this.statements.insertDedupeKey.run(event.shardKey, event.source, event.messageId, event.receivedAt)
+        .changes === 1;
+    if (!isNew) return 'duplicate';
+    this.statements.insertEvent.run(
+      event.shardKey,
+      event.source,
+      event.messageId,
+      event.type,
+      event.userId,
+      event.anonymousId,
+      event.eventTime,
+      event.receivedAt,
+      event.body,
+    );
+    return 'stored';
+  }
+
+  private guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && UNAVAILABLE_CODES.test(code)) {
+        throw new StoreUnavailableError(`sqlite cannot write: ${code}`, error);
+      }
+      throw error;
+    }
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq,
+    shardKey: row.shard_key,
+    source: row.source,
+    messageId: row.message_id,
+    type: row.type as EventType,
+    userId: row.user_id,
+    anonymousId: row.anonymous_id,
+    eventTime: row.event_time,
+    receivedAt: row.received_at,
+    body: JSON.parse(row.body) as Record<string, unknown>,
+  };
+}
