@@ -47,6 +47,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const metrics = createMetrics();
   const store = openStore(env.STORE_URL, {
     synchronous: env.SQLITE_SYNCHRONOUS,
+    busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS,
     groupCommitWindowMs: env.GROUP_COMMIT_WINDOW_MS,
     onCommit: ({ items, requests, seconds }) => {
       metrics.commitSeconds.observe(seconds);

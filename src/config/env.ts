@@ -8,6 +8,7 @@ export const RelayEnv = z.object({
   MAPPINGS_DIR: z.string().default('mappings'),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional(),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(50).default(1),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });

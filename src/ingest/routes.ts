@@ -157,7 +157,7 @@ function intakeErrors(route: Route, deps: IngestDeps) {
       return reply(res, route, deps, 413, `body: at most ${MAX_REQUEST_BYTES} bytes (500 KB) per request`);
     }
     if (type === 'encoding.unsupported') {
-      return reply(res, route, deps, 415, 'Content-Encoding: only gzip, deflate or identity are accepted');
+      return reply(res, route, deps, 415, 'Content-Encoding: only gzip, deflate, br or identity are accepted');
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply(res, route, deps, status, 'body: could not be read (corrupt or truncated encoding)');
