@@ -20,7 +20,12 @@ export function adminRouter(deps: AdminDeps): Router {
       return res.status(404).json({ error: `messageId: no stored event with this messageId` });
     }
     const [first] = events;
-    res.json({ ...first, eventTime: iso(first?.eventTime), receivedAt: iso(first?.receivedAt), others: events.length - 1 });
+    res.json({
+      ...first,
+      eventTime: iso(first?.eventTime),
+      receivedAt: iso(first?.receivedAt),
+      others: events.length - 1,
+    });
   });
   return router;
 }

@@ -20,7 +20,9 @@ export function opsRouter(deps: OpsDeps): Router {
       await deps.store.checkWritable();
       res.json({ status: 'ready', store: deps.store.backend });
     } catch (error) {
-      res.status(503).json({ status: 'not ready', store: deps.store.backend, reason: (error as Error).message });
+      res
+        .status(503)
+        .json({ status: 'not ready', store: deps.store.backend, reason: (error as Error).message });
     }
   });
   router.get('/metrics', async (_req, res) => {

@@ -1,7 +1,13 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import { MAX_REQUEST_BYTES, type FieldIssue, type Intake, type IntakeRequest, type IntakeResult } from './intake.js';
+import {
+  MAX_REQUEST_BYTES,
+  type FieldIssue,
+  type Intake,
+  type IntakeRequest,
+  type IntakeResult,
+} from './intake.js';
 import { BatchEnvelope } from './schemas.js';
 import { writeKeyFromAuthorization, type SourceDirectory } from './sources.js';
 
@@ -52,7 +58,13 @@ function authenticateByHeader(route: Route, deps: IngestDeps) {
     const writeKey = writeKeyFromAuthorization(header);
     const source = writeKey === undefined ? undefined : deps.sources().byWriteKey(writeKey);
     if (source === undefined) {
-      return reply(res, route, deps, 401, 'Authorization: unknown write key (send it as the Basic auth user name)');
+      return reply(
+        res,
+        route,
+        deps,
+        401,
+        'Authorization: unknown write key (send it as the Basic auth user name)',
+      );
     }
     (res.locals as IntakeLocals).source = source;
     next();
@@ -99,7 +111,8 @@ type Shaped = Omit<IntakeRequest, 'source' | 'bodyBytes'> | { status: number; me
 
 function shapeRequest(route: Route, method: string, body: unknown): Shaped {
   if (route === 'v1' && method !== 'batch') {
-    if (!SINGLE_EVENT_METHODS.has(method)) return { status: 404, message: `path: /v1/${method} is not an endpoint` };
+    if (!SINGLE_EVENT_METHODS.has(method))
+      return { status: 404, message: `path: /v1/${method} is not an endpoint` };
     if (!isObject(body)) return { status: 400, message: 'body: must be a JSON object (one event)' };
     return { items: [body], itemPath: () => '', forcedType: method };
   }
@@ -108,7 +121,10 @@ function shapeRequest(route: Route, method: string, body: unknown): Shaped {
     const envelope = BatchEnvelope.safeParse(body);
     if (!envelope.success) {
       const issue = envelope.error.issues[0];
-      return { status: 400, message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid batch'}` };
+      return {
+        status: 400,
+        message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid batch'}`,
+      };
     }
     const { batch, context, integrations, sentAt } = envelope.data;
     return { items: batch, itemPath: (i) => `batch[${i}]`, shared: { context, integrations, sentAt } };
@@ -141,7 +157,14 @@ function describeIssues(issues: FieldIssue[]): string {
   return shown.join('; ') + more;
 }
 
-function reply(res: Response, route: Route, deps: IngestDeps, status: number, error: string, issues?: FieldIssue[]) {
+function reply(
+  res: Response,
+  route: Route,
+  deps: IngestDeps,
+  status: number,
+  error: string,
+  issues?: FieldIssue[],
+) {
   deps.metrics.intakeRequestsTotal.inc({ route, status: String(status) });
   if (status >= 400 && status !== 503) deps.logger.debug({ route, status, error }, 'intake request rejected');
   res.status(status).json(issues ? { success: false, error, issues } : { success: false, error });
@@ -157,7 +180,13 @@ function intakeErrors(route: Route, deps: IngestDeps) {
       return reply(res, route, deps, 413, `body: at most ${MAX_REQUEST_BYTES} bytes (500 KB) per request`);
     }
     if (type === 'encoding.unsupported') {
-      return reply(res, route, deps, 415, 'Content-Encoding: only gzip, deflate, br or identity are accepted');
+      return reply(
+        res,
+        route,
+        deps,
+        415,
+        'Content-Encoding: only gzip, deflate, br or identity are accepted',
+      );
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return reply(res, route, deps, status, 'body: could not be read (corrupt or truncated encoding)');

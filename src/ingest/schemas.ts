@@ -39,7 +39,11 @@ export const TrackEvent = z.looseObject({
   event: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   properties: JsonObject.optional(),
 });
-export const IdentifyEvent = z.looseObject({ ...common, type: z.literal('identify'), traits: JsonObject.optional() });
+export const IdentifyEvent = z.looseObject({
+  ...common,
+  type: z.literal('identify'),
+  traits: JsonObject.optional(),
+});
 export const PageEvent = z.looseObject({
   ...common,
   type: z.literal('page'),

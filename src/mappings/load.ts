@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { substituteEnv } from './env-substitution.js';
 import { defaultRelayConfig, MappingFile, type RelayConfig } from './schema.js';
@@ -15,8 +15,7 @@ export interface ConfigError {
 }
 
 export type LoadResult =
-  | { ok: true; config: RelayConfig; files: string[] }
-  | { ok: false; errors: ConfigError[]; files: string[] };
+  { ok: true; config: RelayConfig; files: string[] } | { ok: false; errors: ConfigError[]; files: string[] };
 
 export function formatConfigError(error: ConfigError): string {
   const where = error.path ? ` ${error.path}:` : '';
@@ -80,24 +79,56 @@ export function parseMappingFile(
     };
   });
   const result = MappingFile.safeParse(doc.toJS() ?? {});
-  const schemaErrors = result.success ? [] : zodErrors(name, result.error, locate);
+  const schemaErrors = result.success ? [] : zodErrors(name, result.error, doc, lineCounter);
   const errors = [...envErrors, ...schemaErrors];
   if (errors.length > 0 || !result.success) return { errors };
   return { file: { name, content: result.data, locate }, errors: [] };
 }
 
-function zodErrors(
-  file: string,
-  error: z.ZodError,
-  locate: (path: PropertyKey[]) => { line: number; column: number },
-): ConfigError[] {
-  return error.issues.map((issue) => {
+function zodErrors(file: string, error: z.ZodError, doc: Document, lineCounter: LineCounter): ConfigError[] {
+  return error.issues.flatMap((issue) => {
     const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
-    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    const position = locate(keys.length > 0 ? [...path, keys[0] as string] : path);
-    const fullPath = [...path, ...(keys.length === 1 ? keys : [])].join('.');
-    return { file, ...position, path: fullPath, message: issue.message };
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        file,
+        ...locateKey(doc, lineCounter, path, key),
+        path: [...path, key].join('.'),
+        message: `unknown key "${key}"`,
+      }));
+    }
+    if (issue.code === 'invalid_key') {
+      const key = String(path.at(-1));
+      return [
+        {
+          file,
+          ...locateKey(doc, lineCounter, path.slice(0, -1), key),
+          path: path.join('.'),
+          message: issue.issues[0]?.message ?? issue.message,
+        },
+      ];
+    }
+    return [
+      { file, ...locateInDocument(doc, lineCounter, path), path: path.join('.'), message: issue.message },
+    ];
   });
+}
+
+/** Where a key (not its value) is written: the place to point at for unknown or invalid names. */
+function locateKey(
+  doc: Document,
+  lineCounter: LineCounter,
+  mapPath: PropertyKey[],
+  key: string,
+): { line: number; column: number } {
+  const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath as unknown[], true);
+  if (isMap(map)) {
+    const pair = map.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+    if (pair && isNode(pair.key) && pair.key.range) {
+      const position = lineCounter.linePos(pair.key.range[0]);
+      return { line: position.line, column: position.col };
+    }
+  }
+  return locateInDocument(doc, lineCounter, mapPath);
 }
 
 interface MissingVariable {
@@ -145,7 +176,9 @@ function locateInDocument(
   return { line: 1, column: 1 };
 }
 
-function mergeFiles(files: ParsedFile[]): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
+function mergeFiles(
+  files: ParsedFile[],
+): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
   const config = defaultRelayConfig();
   const errors: ConfigError[] = [];
   const sourceOrigin = new Map<string, string>();
@@ -157,9 +190,11 @@ function mergeFiles(files: ParsedFile[]): { ok: true; config: RelayConfig } | { 
   for (const file of files) {
     for (const [name, source] of Object.entries(file.content.sources ?? {})) {
       const firstFile = sourceOrigin.get(name);
-      if (firstFile) duplicate(file, ['sources', name], `source "${name}" is already defined in ${firstFile}`);
+      if (firstFile)
+        duplicate(file, ['sources', name], `source "${name}" is already defined in ${firstFile}`);
       const keyOwner = writeKeyOrigin.get(source.write_key);
-      if (keyOwner) duplicate(file, ['sources', name, 'write_key'], `write_key is already used by source "${keyOwner}"`);
+      if (keyOwner)
+        duplicate(file, ['sources', name, 'write_key'], `write_key is already used by source "${keyOwner}"`);
       sourceOrigin.set(name, file.name);
       writeKeyOrigin.set(source.write_key, name);
       config.sources[name] = source;
