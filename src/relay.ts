@@ -42,7 +42,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
   const config = loaded.config;
   const sources = new SourceDirectory(config.sources);
-  if (sources.size === 0) logger.warn({ dir: env.MAPPINGS_DIR }, 'no sources configured: every intake request will get 401');
+  if (sources.size === 0)
+    logger.warn({ dir: env.MAPPINGS_DIR }, 'no sources configured: every intake request will get 401');
 
   const metrics = createMetrics();
   const store = openStore(env.STORE_URL, {
@@ -75,7 +76,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       .catch((error: unknown) => logger.warn({ err: error }, 'dedupe pruning failed'));
   }, DEDUPE_PRUNE_INTERVAL_MS);
   pruneTimer.unref();
-  logger.info({ port, store: store.backend, sources: sources.size, files: loaded.files.length }, 'relay listening');
+  logger.info(
+    { port, store: store.backend, sources: sources.size, files: loaded.files.length },
+    'relay listening',
+  );
 
   const close = async () => {
     if (shuttingDown) return;

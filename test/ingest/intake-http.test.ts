@@ -39,7 +39,11 @@ beforeAll(async () => {
       ADMIN_TOKEN,
       SQLITE_BUSY_TIMEOUT_MS: '100',
     }),
-    processEnv: { TEST_WRITE_KEY: WRITE_KEY, TEST_SERVER_KEY: SERVER_KEY, TEST_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    processEnv: {
+      TEST_WRITE_KEY: WRITE_KEY,
+      TEST_SERVER_KEY: SERVER_KEY,
+      TEST_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    },
     logger: createLogger({ level: 'debug' }, logStream),
   });
 });
@@ -101,7 +105,10 @@ describe('200: accepted once durable', () => {
   });
 
   it('corrects originalTimestamp by the sentAt clock skew when there is no timestamp', async () => {
-    const event = track({ originalTimestamp: '2026-01-01T00:00:00.000Z', sentAt: '2026-01-01T00:00:10.000Z' });
+    const event = track({
+      originalTimestamp: '2026-01-01T00:00:00.000Z',
+      sentAt: '2026-01-01T00:00:10.000Z',
+    });
     await api().post('/v1/track').auth(WRITE_KEY, '').send(event).expect(200);
     const [stored] = await relay.store.findEventsByMessageId(event.messageId);
     expect(stored ? stored.receivedAt - stored.eventTime : NaN).toBe(10_000);
@@ -109,8 +116,14 @@ describe('200: accepted once durable', () => {
 
   it('derives the same messageId for a retried event sent without one', async () => {
     const { messageId: _dropped, ...event } = track({ timestamp: '2026-02-02T10:00:00.000Z' });
-    await api().post('/v1/batch').auth(WRITE_KEY, '').send({ batch: [event], sentAt: new Date().toISOString() });
-    await api().post('/v1/batch').auth(WRITE_KEY, '').send({ batch: [event], sentAt: new Date().toISOString() });
+    await api()
+      .post('/v1/batch')
+      .auth(WRITE_KEY, '')
+      .send({ batch: [event], sentAt: new Date().toISOString() });
+    await api()
+      .post('/v1/batch')
+      .auth(WRITE_KEY, '')
+      .send({ batch: [event], sentAt: new Date().toISOString() });
     const rows = new BetterSqlite3(dbPath, { readonly: true })
       .prepare(`SELECT message_id FROM events WHERE message_id LIKE 'derived-%' AND event_time = ?`)
       .all(Date.parse('2026-02-02T10:00:00.000Z'));
@@ -127,7 +140,9 @@ describe('200: accepted once durable', () => {
   it('accepts a RudderStack webhook array with Basic auth', async () => {
     const events = [track(), track({ type: 'identify', traits: { plan: 'pro' } })];
     await api().post('/webhooks/rudderstack').auth(SERVER_KEY, '').send(events).expect(200);
-    expect((await relay.store.findEventsByMessageId(events[1]?.messageId as string))[0]?.source).toBe('server');
+    expect((await relay.store.findEventsByMessageId(events[1]?.messageId as string))[0]?.source).toBe(
+      'server',
+    );
   });
 
   it('accepts a Segment webhook signed with X-Signature over the raw body, or over the first item of a batch', async () => {
@@ -148,7 +163,10 @@ describe('200: accepted once durable', () => {
   });
 
   it('accepts the write key in the body, as the Segment HTTP API does', async () => {
-    await api().post('/v1/batch').send({ batch: [track()], writeKey: WRITE_KEY }).expect(200);
+    await api()
+      .post('/v1/batch')
+      .send({ batch: [track()], writeKey: WRITE_KEY })
+      .expect(200);
   });
 });
 
@@ -213,7 +231,10 @@ describe('401: wrong or missing credential', () => {
 describe('413: too large', () => {
   it('names the event over 32 KB', async () => {
     const big = track({ properties: { blob: 'x'.repeat(33 * 1024) } });
-    const res = await api().post('/v1/batch').auth(WRITE_KEY, '').send({ batch: [track(), big] });
+    const res = await api()
+      .post('/v1/batch')
+      .auth(WRITE_KEY, '')
+      .send({ batch: [track(), big] });
     expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/^batch\[1\]: event is \d+ bytes; at most 32768/);
   });
@@ -274,10 +295,14 @@ describe('operations', () => {
     const event = track();
     await api().post('/v1/track').auth(WRITE_KEY, '').send(event).expect(200);
     await api().get(`/admin/api/events/${event.messageId}`).expect(401);
-    const found = await api().get(`/admin/api/events/${event.messageId}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    const found = await api()
+      .get(`/admin/api/events/${event.messageId}`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(found.status).toBe(200);
     expect(found.body).toMatchObject({ messageId: event.messageId, source: 'web', type: 'track' });
-    const missing = await api().get('/admin/api/events/never-sent').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    const missing = await api()
+      .get('/admin/api/events/never-sent')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`);
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/^messageId: /);
   });

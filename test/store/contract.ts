@@ -44,7 +44,9 @@ export function describeEventStoreContract(backend: string, harness: () => Store
       const store = await open();
       const event = newEvent();
       expect(await store.appendEvents([event])).toEqual(['stored']);
-      expect(await store.appendEvents([{ ...event, receivedAt: event.receivedAt + 1000 }])).toEqual(['duplicate']);
+      expect(await store.appendEvents([{ ...event, receivedAt: event.receivedAt + 1000 }])).toEqual([
+        'duplicate',
+      ]);
       expect(await store.countEvents()).toBe(1);
     });
 
@@ -65,7 +67,9 @@ export function describeEventStoreContract(backend: string, harness: () => Store
     it('stores exactly one of many concurrent appends of the same event', async () => {
       const store = await open();
       const event = newEvent();
-      const outcomes = (await Promise.all(Array.from({ length: 50 }, () => store.appendEvents([event])))).flat();
+      const outcomes = (
+        await Promise.all(Array.from({ length: 50 }, () => store.appendEvents([event])))
+      ).flat();
       expect(outcomes.filter((outcome) => outcome === 'stored')).toHaveLength(1);
       expect(await store.countEvents()).toBe(1);
     });

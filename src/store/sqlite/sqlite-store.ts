@@ -79,7 +79,9 @@ export class SqliteStore implements EventStore {
       count: this.db.prepare(`SELECT count(*) AS n FROM events`),
       pruneDedupe: this.db.prepare(`DELETE FROM dedupe_keys WHERE received_at < ?`),
     };
-    const appendGroup = this.db.transaction((events: NewEvent[]) => events.map((event) => this.appendOne(event)));
+    const appendGroup = this.db.transaction((events: NewEvent[]) =>
+      events.map((event) => this.appendOne(event)),
+    );
     this.committer = new GroupCommitter<NewEvent, AppendOutcome>({
       commit: (events) => this.guard(() => appendGroup(events)),
       windowMs: options.groupCommitWindowMs ?? 0,
