@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => void relay.reload('signal'));
 }
 
 main().catch((error: unknown) => {

@@ -1,51 +1,80 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RelayEnv } from './config/env.js';
+import { LiveConfig, type ReloadTrigger } from './config/live-config.js';
+import { viewProfile } from './admin/profile-view.js';
+import { TraitBackfill } from './engine/processing/backfill.js';
+import { ProcessingLoop } from './engine/processing/loop.js';
+import { EventProcessor, type ProcessingSetup } from './engine/processing/processor.js';
+import { buildProcessingSetup } from './engine/processing/setup.js';
 import { createApp } from './http/app.js';
 import { Intake } from './ingest/intake.js';
 import { SourceDirectory } from './ingest/sources.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
-import { formatConfigError, loadMappings } from './mappings/load.js';
+import { formatConfigError } from './mappings/load.js';
 import type { RelayConfig } from './mappings/schema.js';
 import { openStore } from './store/open-store.js';
-import type { EventStore } from './store/port.js';
+import type { RelayStore } from './store/port.js';
 
 export interface RelayOptions {
   env: RelayEnv;
   clock?: Clock;
   logger?: Logger;
   processEnv?: Record<string, string | undefined>;
+  /** Start the processing loop (default true); tests of intake alone may turn it off. */
+  processing?: boolean;
 }
 
 export interface RunningRelay {
   url: string;
   port: number;
-  store: EventStore;
+  store: RelayStore;
   metrics: Metrics;
   config: () => RelayConfig;
-  /** Stops accepting, lets in-flight requests finish and commit, then closes the store. */
+  reload: (trigger: ReloadTrigger) => ReturnType<LiveConfig<Derived>['reload']>;
+  /** Resolves once every stored event is processed and no backfill is pending. */
+  whenIdle: () => Promise<void>;
+  /** Stops accepting, lets in-flight requests finish and commit, stops processing, closes the store. */
   close: () => Promise<void>;
+}
+
+interface Derived {
+  sources: SourceDirectory;
+  processing: ProcessingSetup;
 }
 
 const DEDUPE_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
-/** The composition root: configuration -> store -> intake -> HTTP. */
+/** The composition root: configuration -> store -> intake -> HTTP, and store -> processing. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const { env } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger();
-  const loaded = loadMappings(env.MAPPINGS_DIR, options.processEnv ?? process.env);
-  if (!loaded.ok) {
-    throw new Error(`invalid mapping files:\n${loaded.errors.map(formatConfigError).join('\n')}`);
-  }
-  const config = loaded.config;
-  const sources = new SourceDirectory(config.sources);
-  if (sources.size === 0)
-    logger.warn({ dir: env.MAPPINGS_DIR }, 'no sources configured: every intake request will get 401');
-
   const metrics = createMetrics();
+  // The store's commit hook wakes the processing loop, which needs the store: tied after both exist.
+  const wakeProcessing = { wake: () => {} };
+
+  const live = new LiveConfig<Derived>(
+    env.MAPPINGS_DIR,
+    options.processEnv ?? process.env,
+    async (config) => {
+      const derived = {
+        sources: new SourceDirectory(config.sources),
+        processing: buildProcessingSetup(config, env.MAPPINGS_DIR),
+      };
+      return derived;
+    },
+    clock,
+    logger,
+  );
+  const first = await live.reload('startup');
+  if (!first.ok) throw new Error(`invalid mapping files:\n${first.errors.map(formatConfigError).join('\n')}`);
+  if (live.derived.sources.size === 0) {
+    logger.warn({ dir: env.MAPPINGS_DIR }, 'no sources configured: every intake request will get 401');
+  }
+
   const store = openStore(env.STORE_URL, {
     synchronous: env.SQLITE_SYNCHRONOUS,
     busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS,
@@ -54,42 +83,86 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       metrics.commitSeconds.observe(seconds);
       metrics.commitGroupEvents.observe(items);
       metrics.commitGroupRequests.observe(requests);
+      wakeProcessing.wake();
     },
   });
+  const backfill = new TraitBackfill({
+    store,
+    clock,
+    metrics,
+    logger,
+    traits: () => live.derived.processing.traits,
+  });
+  await backfill.reconcile();
+  const processor = new EventProcessor({
+    store,
+    clock,
+    metrics,
+    logger,
+    setup: () => live.derived.processing,
+  });
+  const loop = new ProcessingLoop(processor, backfill, logger);
+  wakeProcessing.wake = () => loop.wake();
+  if (options.processing !== false) loop.start();
+
+  const reload = async (trigger: ReloadTrigger) => {
+    const result = await live.reload(trigger);
+    if (result.ok) await backfill.reconcile();
+    loop.wake();
+    return result;
+  };
   let shuttingDown = false;
-  const intake = new Intake(store, clock, metrics);
   const app = createApp({
-    intake,
-    sources: () => sources,
+    intake: new Intake(store, clock, metrics),
+    sources: () => live.derived.sources,
     metrics,
     logger,
     store,
     adminToken: env.ADMIN_TOKEN,
     isShuttingDown: () => shuttingDown,
+    profile: (kind, value) =>
+      viewProfile(store, live.derived.processing.traits, { kind, value }, clock.now()),
+    configStatus: async () => ({
+      dir: env.MAPPINGS_DIR,
+      lastReload: live.lastReload,
+      sources: Object.keys(live.config.sources),
+      traits: Object.keys(live.config.traits),
+      backfills: await store.traitDefinitions(),
+    }),
+    reloadConfig: () => reload('api'),
   });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
+  live.watch();
   const pruneTimer = setInterval(() => {
     store
-      .pruneDedupeKeys(clock.now() - config.events.dedupe_window)
+      .pruneDedupeKeys(clock.now() - live.config.events.dedupe_window)
       .then((pruned) => logger.debug({ pruned }, 'pruned dedupe keys'))
       .catch((error: unknown) => logger.warn({ err: error }, 'dedupe pruning failed'));
   }, DEDUPE_PRUNE_INTERVAL_MS);
   pruneTimer.unref();
-  logger.info(
-    { port, store: store.backend, sources: sources.size, files: loaded.files.length },
-    'relay listening',
-  );
+  logger.info({ port, store: store.backend, sources: live.derived.sources.size }, 'relay listening');
 
   const close = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
     clearInterval(pruneTimer);
+    live.close();
     await closeServer(server, env.SHUTDOWN_TIMEOUT_MS);
+    await loop.stop();
     await store.close();
     logger.info('relay stopped');
   };
-  return { url: `http://127.0.0.1:${port}`, port, store, metrics, config: () => config, close };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    store,
+    metrics,
+    config: () => live.config,
+    reload,
+    whenIdle: () => loop.whenIdle(),
+    close,
+  };
 }
 
 function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {

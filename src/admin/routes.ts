@@ -1,11 +1,27 @@
 import express, { type Router } from 'express';
-import type { EventStore } from '../store/port.js';
+import type { ReloadResult } from '../config/live-config.js';
+import type { RelayStore } from '../store/port.js';
+import type { IdentifierKind, TraitDefinitionRow } from '../store/profile-port.js';
 import { requireAdminToken } from './auth.js';
+import type { ProfileView } from './profile-view.js';
 
 export interface AdminDeps {
-  store: EventStore;
+  store: RelayStore;
   adminToken: string | undefined;
+  profile: (kind: IdentifierKind, value: string) => Promise<ProfileView | undefined>;
+  configStatus: () => Promise<ConfigStatus>;
+  reloadConfig: () => Promise<ReloadResult>;
 }
+
+export interface ConfigStatus {
+  dir: string;
+  lastReload: ReloadResult | undefined;
+  sources: string[];
+  traits: string[];
+  backfills: TraitDefinitionRow[];
+}
+
+const PROFILE_QUERY_KEYS: IdentifierKind[] = ['userId', 'anonymousId', 'email'];
 
 /** `/admin/api`: the operator's questions, answered from the store. */
 export function adminRouter(deps: AdminDeps): Router {
@@ -26,6 +42,24 @@ export function adminRouter(deps: AdminDeps): Router {
       receivedAt: iso(first?.receivedAt),
       others: events.length - 1,
     });
+  });
+
+  router.get('/profiles', async (req, res) => {
+    const kind = PROFILE_QUERY_KEYS.find((key) => typeof req.query[key] === 'string');
+    if (!kind)
+      return res.status(400).json({ error: 'query: one of userId, anonymousId or email is required' });
+    const view = await deps.profile(kind, String(req.query[kind]));
+    if (!view) return res.status(404).json({ error: `${kind}: no profile has this identifier` });
+    res.json(view);
+  });
+
+  router.get('/config', async (_req, res) => {
+    res.json(await deps.configStatus());
+  });
+
+  router.post('/config/reload', async (_req, res) => {
+    const result = await deps.reloadConfig();
+    res.status(result.ok ? 200 : 422).json(result);
   });
   return router;
 }

@@ -45,8 +45,13 @@ export function ingestRouter(deps: IngestDeps): Router {
 
 function requireJson(route: Route, deps: IngestDeps) {
   return (req: Request, res: Response, next: NextFunction) => {
-    // text/plain is what browser SDKs send to avoid CORS preflights; its body is JSON all the same.
-    if (req.is(['application/json', 'application/*+json', 'text/plain'])) return next();
+    // Bodies are always parsed as JSON. text/plain is what browser SDKs send to avoid CORS
+    // preflights; RudderStack's node SDK labels its gzipped JSON application/x-www-form-urlencoded.
+    if (
+      req.is(['application/json', 'application/*+json', 'text/plain', 'application/x-www-form-urlencoded'])
+    ) {
+      return next();
+    }
     reply(res, route, deps, 415, 'Content-Type: must be application/json');
   };
 }
@@ -57,6 +62,8 @@ function authenticateByHeader(route: Route, deps: IngestDeps) {
     if (header === undefined) return next();
     const writeKey = writeKeyFromAuthorization(header);
     const source = writeKey === undefined ? undefined : deps.sources().byWriteKey(writeKey);
+    // An OAuth Bearer token is not ours to check: the body's writeKey then names the source.
+    if (source === undefined && /^bearer\s/i.test(header)) return next();
     if (source === undefined) {
       return reply(
         res,

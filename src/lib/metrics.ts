@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric the relay exports, on one registry created by the composition root. */
 export function createMetrics() {
@@ -34,6 +34,28 @@ export function createMetrics() {
       name: 'relay_store_commit_group_requests',
       help: 'Intake requests answered by one group commit',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [registry],
+    }),
+    eventsProcessedTotal: new Counter({
+      name: 'relay_events_processed_total',
+      help: 'Stored events applied to profiles (identity and traits)',
+      registers: [registry],
+    }),
+    processingBatchSeconds: new Histogram({
+      name: 'relay_processing_batch_seconds',
+      help: 'Time to process and commit one batch of events',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    processingLagSeconds: new Gauge({
+      name: 'relay_processing_lag_seconds',
+      help: 'Receive time to processing of the newest processed event',
+      registers: [registry],
+    }),
+    backfillProfiles: new Gauge({
+      name: 'relay_trait_backfill_profiles',
+      help: 'Trait backfill progress: profiles done and total, per trait',
+      labelNames: ['trait', 'state'] as const,
       registers: [registry],
     }),
   };

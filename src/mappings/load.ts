@@ -184,6 +184,7 @@ function mergeFiles(
   const sourceOrigin = new Map<string, string>();
   const writeKeyOrigin = new Map<string, string>();
   const sectionOrigin = new Map<string, string>();
+  const traitOrigin = new Map<string, string>();
   const duplicate = (file: ParsedFile, path: string[], message: string) =>
     errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
 
@@ -198,6 +199,12 @@ function mergeFiles(
       sourceOrigin.set(name, file.name);
       writeKeyOrigin.set(source.write_key, name);
       config.sources[name] = source;
+    }
+    for (const [name, trait] of Object.entries(file.content.traits ?? {})) {
+      const firstFile = traitOrigin.get(name);
+      if (firstFile) duplicate(file, ['traits', name], `trait "${name}" is already defined in ${firstFile}`);
+      traitOrigin.set(name, file.name);
+      config.traits[name] = trait;
     }
     for (const section of ['identity', 'events'] as const) {
       const value = file.content[section];

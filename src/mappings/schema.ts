@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import '../lib/zod-messages.js';
 import { Duration } from '../lib/duration.js';
+import { TraitDefinition } from './traits-schema.js';
 
 /**
  * The mapping-file contract with ops (docs/mappings.md). These zod schemas are the single source
@@ -37,6 +38,7 @@ export const MappingFile = z.strictObject({
   sources: z.record(Name, SourceConfig).optional(),
   identity: IdentityConfig.optional(),
   events: EventsConfig.optional(),
+  traits: z.record(Name, TraitDefinition).optional(),
 });
 export type MappingFile = z.infer<typeof MappingFile>;
 
@@ -45,6 +47,8 @@ export interface RelayConfig {
   sources: Record<string, SourceConfig>;
   identity: IdentityConfig;
   events: EventsConfig;
+  /** Computed traits by name (docs/traits.md). */
+  traits: Record<string, TraitDefinition>;
 }
 
 export function defaultRelayConfig(): RelayConfig {
@@ -52,5 +56,6 @@ export function defaultRelayConfig(): RelayConfig {
     sources: {},
     identity: IdentityConfig.parse({}),
     events: EventsConfig.parse({}),
+    traits: {},
   };
 }

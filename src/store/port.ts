@@ -41,6 +41,11 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+import type { ProfileStore } from './profile-port.js';
+
+/** What a backend implements: the event log and the profiles built from it. */
+export interface RelayStore extends EventStore, ProfileStore {}
+
 export interface EventStore {
   readonly backend: string;
   /**

@@ -2,15 +2,23 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GroupCommitter } from '../group-commit.js';
+import type {
+  IdentifierRef,
+  MergeRecord,
+  ProcessingCommit,
+  ProfileRecord,
+  TraitDefinitionRow,
+} from '../profile-port.js';
 import {
   StoreUnavailableError,
   type AppendOutcome,
-  type EventStore,
+  type RelayStore,
   type EventType,
   type NewEvent,
   type StoredEvent,
 } from '../port.js';
 import { migrate } from './migrate.js';
+import { SqliteProfiles } from './sqlite-profiles.js';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -40,7 +48,7 @@ interface EventRow {
 /** SQLite error codes that mean "cannot write right now", not "bug". */
 const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOMEM|PROTOCOL)/;
 
-export class SqliteStore implements EventStore {
+export class SqliteStore implements RelayStore {
   readonly backend = 'sqlite';
   private readonly db: Database;
   private readonly committer: GroupCommitter<NewEvent, AppendOutcome>;
@@ -50,9 +58,11 @@ export class SqliteStore implements EventStore {
     byMessageId: Statement;
     byMessageIdAndSource: Statement;
     after: Statement;
+    bySeq: Statement;
     count: Statement;
     pruneDedupe: Statement;
   };
+  private readonly profiles: SqliteProfiles;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -64,7 +74,7 @@ export class SqliteStore implements EventStore {
     migrate(this.db);
     this.statements = {
       insertDedupeKey: this.db.prepare(
-        `INSERT INTO dedupe_keys (shard_key, source, message_id, received_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO dedupe_keys (source, message_id, received_at) VALUES (?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
       insertEvent: this.db.prepare(
@@ -76,9 +86,11 @@ export class SqliteStore implements EventStore {
         `SELECT * FROM events WHERE message_id = ? AND source = ? ORDER BY seq`,
       ),
       after: this.db.prepare(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
+      bySeq: this.db.prepare(`SELECT * FROM events WHERE seq = ?`),
       count: this.db.prepare(`SELECT count(*) AS n FROM events`),
       pruneDedupe: this.db.prepare(`DELETE FROM dedupe_keys WHERE received_at < ?`),
     };
+    this.profiles = new SqliteProfiles(this.db);
     const appendGroup = this.db.transaction((events: NewEvent[]) =>
       events.map((event) => this.appendOne(event)),
     );
@@ -132,10 +144,58 @@ export class SqliteStore implements EventStore {
     this.db.close();
   }
 
+  async readEventsBySeq(seqs: number[]): Promise<StoredEvent[]> {
+    const rows = seqs.map((seq) => this.statements.bySeq.get(seq) as EventRow | undefined);
+    return rows.filter((row): row is EventRow => row !== undefined).map(toStoredEvent);
+  }
+
+  async readCursor(name: string): Promise<number> {
+    return this.profiles.readCursor(name);
+  }
+
+  async findProfileIds(identifiers: IdentifierRef[]): Promise<Map<string, string>> {
+    return this.profiles.findProfileIds(identifiers);
+  }
+
+  async loadProfiles(ids: string[]): Promise<ProfileRecord[]> {
+    return this.profiles.loadProfiles(ids);
+  }
+
+  async commitProcessing(commit: ProcessingCommit): Promise<void> {
+    this.guard(() => this.profiles.commitProcessing(commit));
+  }
+
+  async profileEventSeqs(profileId: string, limit?: number): Promise<number[]> {
+    return this.profiles.profileEventSeqs(profileId, limit);
+  }
+
+  async mergesOf(profileId: string): Promise<MergeRecord[]> {
+    return this.profiles.mergesOf(profileId);
+  }
+
+  async listProfileIds(afterId: string, limit: number): Promise<string[]> {
+    return this.profiles.listProfileIds(afterId, limit);
+  }
+
+  async countProfiles(): Promise<number> {
+    return this.profiles.countProfiles();
+  }
+
+  async saveProfileStates(updates: { id: string; state: string; version: number }[]): Promise<number> {
+    return this.guard(() => this.profiles.saveProfileStates(updates));
+  }
+
+  async traitDefinitions(): Promise<TraitDefinitionRow[]> {
+    return this.profiles.traitDefinitions();
+  }
+
+  async saveTraitDefinitions(rows: TraitDefinitionRow[], removed: string[]): Promise<void> {
+    this.guard(() => this.profiles.saveTraitDefinitions(rows, removed));
+  }
+
   private appendOne(event: NewEvent): AppendOutcome {
     const isNew =
-      this.statements.insertDedupeKey.run(event.shardKey, event.source, event.messageId, event.receivedAt)
-        .changes === 1;
+      this.statements.insertDedupeKey.run(event.source, event.messageId, event.receivedAt).changes === 1;
     if (!isNew) return 'duplicate';
     this.statements.insertEvent.run(
       event.shardKey,

@@ -14,11 +14,11 @@ CREATE TABLE events (
 CREATE INDEX events_by_message_id ON events (message_id);
 
 -- Dedupe keys, kept for the dedupe window only (events stay for the event retention).
+-- Keyed by (source, message_id) alone: a retry must dedupe even if it carries other identifiers.
 CREATE TABLE dedupe_keys (
-  shard_key   TEXT    NOT NULL,
   source      TEXT    NOT NULL,
   message_id  TEXT    NOT NULL,
   received_at INTEGER NOT NULL,
-  PRIMARY KEY (shard_key, source, message_id)
+  PRIMARY KEY (source, message_id)
 ) WITHOUT ROWID;
 CREATE INDEX dedupe_keys_by_received_at ON dedupe_keys (received_at);

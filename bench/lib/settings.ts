@@ -1,0 +1,64 @@
+import { tmpdir } from 'node:os';
+
+/** Benchmark knobs, all from the environment so `npm run bench` needs no arguments. */
+export interface BenchSettings {
+  /** Seconds of measured load per scenario (BENCH_DURATION, default 10). */
+  durationS: number;
+  /** Seconds of unmeasured load before each measurement, for the JIT and SQLite caches (BENCH_WARMUP, default 2). */
+  warmupS: number;
+  /** Connections for the single-event scenarios (BENCH_CONNECTIONS, default 100). */
+  connections: number;
+  /** Connections for the batch scenarios (BENCH_BATCH_CONNECTIONS, default 8). */
+  batchConnections: number;
+  /** Events per `/v1/batch` request (BENCH_BATCH_SIZE, default 500). */
+  batchSize: number;
+  /** Only the scenarios with these ids, e.g. `track.baseline,track.relay` (BENCH_ONLY, comma separated; empty = all). */
+  only: string[];
+  /** Sections to run (BENCH_SECTIONS, comma separated; empty = all). */
+  sections: string[];
+  /** Start the relay with `--cpu-prof` and write profiles here (BENCH_PROFILE=1 -> bench/profiles). */
+  profileDir: string | undefined;
+  /** Where the fresh SQLite databases go (BENCH_DB_DIR, default the OS temp dir). */
+  dbDir: string;
+}
+
+export function readSettings(env: Record<string, string | undefined> = process.env): BenchSettings {
+  return {
+    durationS: positiveNumber(env, 'BENCH_DURATION', 10),
+    warmupS: nonNegativeNumber(env, 'BENCH_WARMUP', 2),
+    connections: positiveInteger(env, 'BENCH_CONNECTIONS', 100),
+    batchConnections: positiveInteger(env, 'BENCH_BATCH_CONNECTIONS', 8),
+    batchSize: positiveInteger(env, 'BENCH_BATCH_SIZE', 500),
+    only: list(env.BENCH_ONLY),
+    sections: list(env.BENCH_SECTIONS),
+    profileDir: env.BENCH_PROFILE === '1' ? 'bench/profiles' : env.BENCH_PROFILE || undefined,
+    dbDir: env.BENCH_DB_DIR || tmpdir(),
+  };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function nonNegativeNumber(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}: expected a number >= 0, got "${text}"`);
+  return value;
+}
+
+function positiveNumber(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const value = nonNegativeNumber(env, name, fallback);
+  if (value === 0) throw new Error(`${name}: must be greater than 0`);
+  return value;
+}
+
+function positiveInteger(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const value = positiveNumber(env, name, fallback);
+  if (!Number.isInteger(value)) throw new Error(`${name}: expected a whole number, got ${value}`);
+  return value;
+}

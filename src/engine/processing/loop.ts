@@ -1,0 +1,81 @@
+import type { Logger } from '../../lib/logger.js';
+import type { TraitBackfill } from './backfill.js';
+import type { EventProcessor } from './processor.js';
+
+const IDLE_POLL_MS = 200;
+const ERROR_PAUSE_MS = 1000;
+
+/**
+ * Runs processing and backfill steps one after the other, yielding to the event loop between
+ * steps so HTTP intake is never starved. `wake()` cuts the idle wait short when events arrive.
+ */
+export class ProcessingLoop {
+  private running = false;
+  private stopped: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly processor: EventProcessor,
+    private readonly backfill: TraitBackfill,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopped = this.run();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Finishes the step under way (its transaction commits or never started), then stops. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.stopped;
+  }
+
+  /** Resolves the next time the loop finds nothing to do (every stored event processed, no backfill). */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.wake();
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let worked: number;
+      try {
+        worked = (await this.processor.processNextBatch()) + (await this.backfill.step());
+      } catch (error) {
+        this.logger.error({ err: error }, 'processing step failed; retrying');
+        await this.pause(ERROR_PAUSE_MS);
+        continue;
+      }
+      if (worked > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      await this.pause(IDLE_POLL_MS);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+}

@@ -1,0 +1,218 @@
+import type { Database } from 'better-sqlite3';
+import type {
+  IdentifierRef,
+  MergeRecord,
+  ProcessingCommit,
+  ProfileRecord,
+  TraitDefinitionRow,
+} from '../profile-port.js';
+import { identifierKey } from '../profile-port.js';
+
+interface ProfileRow {
+  profile_id: string;
+  state: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The profile half of the SQLite backend; every method is one statement or one transaction. */
+export class SqliteProfiles {
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly commitTx: (commit: ProcessingCommit) => void;
+  private readonly saveStatesTx: (updates: { id: string; state: string; version: number }[]) => number;
+  private readonly saveDefinitionsTx: (rows: TraitDefinitionRow[], removed: string[]) => void;
+
+  constructor(private readonly db: Database) {
+    this.statements = prepareStatements(db);
+    this.commitTx = db.transaction((commit: ProcessingCommit) => this.applyCommit(commit));
+    this.saveStatesTx = db.transaction((updates: { id: string; state: string; version: number }[]) =>
+      updates.reduce(
+        (saved, u) => saved + this.statements.saveState.run(u.state, u.id, u.version).changes,
+        0,
+      ),
+    );
+    this.saveDefinitionsTx = db.transaction((rows: TraitDefinitionRow[], removed: string[]) => {
+      for (const name of removed) this.statements.deleteDefinition.run(name);
+      for (const row of rows) {
+        this.statements.upsertDefinition.run(
+          row.name,
+          row.hash,
+          row.status,
+          row.afterProfile,
+          row.done,
+          row.total,
+          row.updatedAt,
+        );
+      }
+    });
+  }
+
+  readCursor(name: string): number {
+    return (this.statements.cursor.get(name) as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  findProfileIds(identifiers: IdentifierRef[]): Map<string, string> {
+    const owners = new Map<string, string>();
+    for (const ref of identifiers) {
+      const row = this.statements.owner.get(ref.kind, ref.value) as { profile_id: string } | undefined;
+      if (row) owners.set(identifierKey(ref), row.profile_id);
+    }
+    return owners;
+  }
+
+  loadProfiles(ids: string[]): ProfileRecord[] {
+    const records: ProfileRecord[] = [];
+    for (const id of ids) {
+      const row = this.statements.profile.get(id) as ProfileRow | undefined;
+      if (!row) continue;
+      records.push({
+        id: row.profile_id,
+        state: row.state,
+        version: row.version,
+        createdAt: row.created_at,
+        updatedAt: row.updated_at,
+        identifiers: this.statements.identifiersOf.all(id) as IdentifierRef[],
+      });
+    }
+    return records;
+  }
+
+  commitProcessing(commit: ProcessingCommit): void {
+    this.commitTx(commit);
+  }
+
+  profileEventSeqs(profileId: string, limit = Number.MAX_SAFE_INTEGER): number[] {
+    return (this.statements.timeline.all(profileId, limit) as { seq: number }[]).map((row) => row.seq);
+  }
+
+  mergesOf(profileId: string): MergeRecord[] {
+    const rows = this.statements.mergesOf.all(profileId) as {
+      profile_id: string;
+      merged_profile_id: string;
+      at: number;
+      message_id: string;
+      reason: string;
+    }[];
+    return rows.map((row) => ({
+      profileId: row.profile_id,
+      mergedProfileId: row.merged_profile_id,
+      at: row.at,
+      messageId: row.message_id,
+      reason: row.reason,
+    }));
+  }
+
+  listProfileIds(afterId: string, limit: number): string[] {
+    return (this.statements.listIds.all(afterId, limit) as { profile_id: string }[]).map(
+      (row) => row.profile_id,
+    );
+  }
+
+  countProfiles(): number {
+    return (this.statements.countProfiles.get() as { n: number }).n;
+  }
+
+  saveProfileStates(updates: { id: string; state: string; version: number }[]): number {
+    return this.saveStatesTx(updates);
+  }
+
+  traitDefinitions(): TraitDefinitionRow[] {
+    const rows = this.statements.definitions.all() as {
+      name: string;
+      hash: string;
+      status: 'backfilling' | 'ready';
+      after_profile: string;
+      done: number;
+      total: number;
+      updated_at: number;
+    }[];
+    return rows.map((row) => ({
+      name: row.name,
+      hash: row.hash,
+      status: row.status,
+      afterProfile: row.after_profile,
+      done: row.done,
+      total: row.total,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  saveTraitDefinitions(rows: TraitDefinitionRow[], removed: string[]): void {
+    this.saveDefinitionsTx(rows, removed);
+  }
+
+  private applyCommit(commit: ProcessingCommit): void {
+    const s = this.statements;
+    for (const merge of commit.merges) {
+      s.repointIdentifiers.run(merge.profileId, merge.mergedProfileId);
+      s.repointEvents.run(merge.profileId, merge.mergedProfileId);
+      s.repointMerges.run(merge.profileId, merge.mergedProfileId);
+      s.tombstone.run(merge.profileId, merge.mergedProfileId);
+      s.insertMerge.run(merge.profileId, merge.mergedProfileId, merge.at, merge.messageId, merge.reason);
+    }
+    for (const profile of commit.profiles) {
+      s.upsertProfile.run(profile.id, profile.state, profile.version, profile.createdAt, profile.updatedAt);
+    }
+    for (const identifier of commit.identifiers) {
+      s.upsertIdentifier.run(identifier.kind, identifier.value, identifier.profileId);
+    }
+    for (const event of commit.profileEvents)
+      s.insertProfileEvent.run(event.profileId, event.eventTime, event.seq);
+    s.setCursor.run(commit.cursor.name, commit.cursor.seq);
+  }
+}
+
+function prepareStatements(db: Database) {
+  return {
+    cursor: db.prepare(`SELECT seq FROM cursors WHERE name = ?`),
+    setCursor: db.prepare(
+      `INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`,
+    ),
+    owner: db.prepare(`SELECT profile_id FROM identifiers WHERE kind = ? AND value = ?`),
+    profile: db.prepare(`SELECT * FROM profiles WHERE profile_id = ? AND merged_into IS NULL`),
+    identifiersOf: db.prepare(
+      `SELECT kind, value FROM identifiers WHERE profile_id = ? ORDER BY kind, value`,
+    ),
+    upsertProfile: db.prepare(
+      `INSERT INTO profiles (profile_id, state, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, version = excluded.version,
+         updated_at = excluded.updated_at`,
+    ),
+    tombstone: db.prepare(`UPDATE profiles SET merged_into = ?, state = '{}' WHERE profile_id = ?`),
+    repointIdentifiers: db.prepare(`UPDATE identifiers SET profile_id = ? WHERE profile_id = ?`),
+    repointEvents: db.prepare(`UPDATE profile_events SET profile_id = ? WHERE profile_id = ?`),
+    repointMerges: db.prepare(`UPDATE merges SET profile_id = ? WHERE profile_id = ?`),
+    insertMerge: db.prepare(
+      `INSERT INTO merges (profile_id, merged_profile_id, at, message_id, reason) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    upsertIdentifier: db.prepare(
+      `INSERT INTO identifiers (kind, value, profile_id) VALUES (?, ?, ?)
+       ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id`,
+    ),
+    insertProfileEvent: db.prepare(
+      `INSERT INTO profile_events (profile_id, event_time, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    timeline: db.prepare(
+      `SELECT seq FROM (SELECT seq, event_time FROM profile_events WHERE profile_id = ?
+         ORDER BY event_time DESC, seq DESC LIMIT ?) ORDER BY event_time, seq`,
+    ),
+    mergesOf: db.prepare(`SELECT * FROM merges WHERE profile_id = ? ORDER BY id`),
+    listIds: db.prepare(
+      `SELECT profile_id FROM profiles WHERE profile_id > ? AND merged_into IS NULL ORDER BY profile_id LIMIT ?`,
+    ),
+    countProfiles: db.prepare(`SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL`),
+    saveState: db.prepare(
+      `UPDATE profiles SET state = ?, version = version + 1 WHERE profile_id = ? AND version = ? AND merged_into IS NULL`,
+    ),
+    definitions: db.prepare(`SELECT * FROM trait_definitions ORDER BY name`),
+    upsertDefinition: db.prepare(
+      `INSERT INTO trait_definitions (name, hash, status, after_profile, done, total, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, status = excluded.status,
+         after_profile = excluded.after_profile, done = excluded.done, total = excluded.total,
+         updated_at = excluded.updated_at`,
+    ),
+    deleteDefinition: db.prepare(`DELETE FROM trait_definitions WHERE name = ?`),
+  };
+}
