@@ -5,19 +5,18 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startServer, type ServerProcess } from './lib/child.js';
 import { cpuShare, cpuSnapshot, loadAverage, round, type CpuShare, type LoadAverage } from './lib/cpu.js';
 import { RequestLedger } from './lib/ledger.js';
 import { runLoad, type LoadFigures } from './lib/load.js';
-import { BodyTemplate } from './lib/payloads.js';
+import { BodyTemplate, MessageIds } from './lib/payloads.js';
 import { commitFigures, scrapeCommitCounters, type CommitFigures } from './lib/prometheus.js';
 import type { BenchSection } from './lib/section.js';
 import type { BenchSettings } from './lib/settings.js';
+import type { SourceTree } from './lib/source.js';
 import { formatNumber, renderTable, type Column } from './lib/table.js';
 import { checkStore, type StoreCheck } from './lib/verify.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WRITE_KEY = 'dev-web-write-key';
 const TARGET_TRACK_RATIO = 0.7;
 const TARGET_BATCH_EVENTS_PER_SECOND = 100_000;
@@ -31,35 +30,34 @@ interface Scenario {
   server: 'baseline' | 'relay';
   synchronous?: Synchronous;
   groupCommitWindowMs?: number;
+  /** The relay's processing loop runs in the same thread as intake unless this is false. */
+  processing?: boolean;
 }
 
-/** The default relay configuration is FULL with a 1 ms window; the other lines show what each knob costs. */
+const relay = (id: string, workload: Workload, knobs: Partial<Scenario> = {}): Scenario => ({
+  id,
+  workload,
+  server: 'relay',
+  synchronous: 'FULL',
+  groupCommitWindowMs: 1,
+  processing: true,
+  ...knobs,
+});
+
+/**
+ * `*.relay` is the relay as deployed (FULL, 1 ms window, processing on); the other relay lines
+ * change one knob each to show what it costs.
+ */
 const SCENARIOS: Scenario[] = [
   { id: 'track.baseline', workload: 'track', server: 'baseline' },
-  { id: 'track.relay', workload: 'track', server: 'relay', synchronous: 'FULL', groupCommitWindowMs: 1 },
-  {
-    id: 'track.relay.normal',
-    workload: 'track',
-    server: 'relay',
-    synchronous: 'NORMAL',
-    groupCommitWindowMs: 1,
-  },
-  {
-    id: 'track.relay.window0',
-    workload: 'track',
-    server: 'relay',
-    synchronous: 'FULL',
-    groupCommitWindowMs: 0,
-  },
-  {
-    id: 'track.relay.window2',
-    workload: 'track',
-    server: 'relay',
-    synchronous: 'FULL',
-    groupCommitWindowMs: 2,
-  },
+  relay('track.relay', 'track'),
+  relay('track.relay.intake-only', 'track', { processing: false }),
+  relay('track.relay.normal', 'track', { synchronous: 'NORMAL' }),
+  relay('track.relay.window0', 'track', { groupCommitWindowMs: 0 }),
+  relay('track.relay.window2', 'track', { groupCommitWindowMs: 2 }),
   { id: 'batch.baseline', workload: 'batch', server: 'baseline' },
-  { id: 'batch.relay', workload: 'batch', server: 'relay', synchronous: 'FULL', groupCommitWindowMs: 1 },
+  relay('batch.relay', 'batch'),
+  relay('batch.relay.intake-only', 'batch', { processing: false }),
 ];
 
 export interface ScenarioResult {
@@ -73,8 +71,10 @@ export interface ScenarioResult {
     warmupS: number;
     eventsPerRequest: number;
     bodyBytes: number;
+    randomMessageIds: boolean;
     synchronous?: Synchronous;
     groupCommitWindowMs?: number;
+    processing?: boolean;
   };
   load: LoadFigures;
   /** Cores busy during the measurement: server process, load generator, everything else. */
@@ -99,8 +99,13 @@ export interface IntakeResults {
     /** track.relay requests/s divided by track.baseline requests/s. */
     trackRatio: number | undefined;
     trackRatioMet: boolean | undefined;
+    /** Baseline server CPU per request divided by the relay's: the same ratio, robust to CPU contention. */
+    trackCpuRatio: number | undefined;
+    /** The same ratio with the relay's processing loop off: intake's own cost. */
+    trackRatioIntakeOnly: number | undefined;
     batchEventsPerSecond: number | undefined;
     batchEventsPerSecondMet: boolean | undefined;
+    batchEventsPerSecondIntakeOnly: number | undefined;
     /** Every relay scenario's store check passed. */
     storeChecksOk: boolean;
   };
@@ -113,7 +118,7 @@ export const intakeSection: BenchSection = {
   run: runIntake,
 };
 
-async function runIntake(settings: BenchSettings): Promise<IntakeResults> {
+async function runIntake(settings: BenchSettings, source: SourceTree): Promise<IntakeResults> {
   const selected = SCENARIOS.filter(
     (scenario) => settings.only.length === 0 || settings.only.includes(scenario.id),
   );
@@ -121,7 +126,7 @@ async function runIntake(settings: BenchSettings): Promise<IntakeResults> {
   const results: Record<string, ScenarioResult> = {};
   for (const [index, scenario] of selected.entries()) {
     process.stdout.write(`  ${scenario.id} ${describe(scenario)} ... `);
-    const result = await runScenario(scenario, settings, `b${runId}s${index}`);
+    const result = await runScenario(scenario, settings, source.root, `b${runId}s${index}`);
     results[scenario.id] = result;
     process.stdout.write(`${formatNumber(result.load.requestsPerSecond)} req/s\n`);
   }
@@ -134,47 +139,53 @@ async function runIntake(settings: BenchSettings): Promise<IntakeResults> {
 
 function describe(scenario: Scenario): string {
   if (scenario.server === 'baseline') return '(bare express.json)';
-  return `(SQLITE_SYNCHRONOUS=${scenario.synchronous}, GROUP_COMMIT_WINDOW_MS=${scenario.groupCommitWindowMs})`;
+  const processing = scenario.processing === false ? ', processing off' : '';
+  return `(SQLITE_SYNCHRONOUS=${scenario.synchronous}, GROUP_COMMIT_WINDOW_MS=${scenario.groupCommitWindowMs}${processing})`;
+}
+
+/** What one scenario sends: the request bodies (with their messageIds), where, and how hard. */
+interface LoadPlan {
+  ids: MessageIds;
+  template: BodyTemplate;
+  path: string;
+  connections: number;
+}
+
+function planLoad(scenario: Scenario, settings: BenchSettings, tag: string): LoadPlan {
+  const ids = new MessageIds(tag, settings.randomMessageIds);
+  const track = scenario.workload === 'track';
+  return {
+    ids,
+    template: track ? BodyTemplate.single(ids) : BodyTemplate.batch(ids, settings.batchSize),
+    path: `/v1/${scenario.workload}`,
+    connections: track ? settings.connections : settings.batchConnections,
+  };
 }
 
 async function runScenario(
   scenario: Scenario,
   settings: BenchSettings,
+  root: string,
   tag: string,
 ): Promise<ScenarioResult> {
-  const template =
-    scenario.workload === 'track' ? BodyTemplate.single(tag) : BodyTemplate.batch(tag, settings.batchSize);
-  const connections = scenario.workload === 'track' ? settings.connections : settings.batchConnections;
-  const path = `/v1/${scenario.workload}`;
+  const plan = planLoad(scenario, settings, tag);
   const ledger = new RequestLedger();
   const dbDir = scenario.server === 'relay' ? mkdtempSync(join(settings.dbDir, 'relay-bench-')) : undefined;
   const dbPath = dbDir === undefined ? undefined : join(dbDir, 'relay.db');
   try {
-    const server = await startServer(serverSpec(scenario, settings, dbPath));
+    const server = await startServer(serverSpec(scenario, settings, root, dbPath));
+    const { template, connections } = plan;
+    const url = `${server.url}${plan.path}`;
     const load = (durationS: number) =>
-      runLoad({
-        url: `${server.url}${path}`,
-        headers: requestHeaders(),
-        connections,
-        durationS,
-        template,
-        ledger,
-      });
+      runLoad({ url, headers: requestHeaders(), connections, durationS, template, ledger });
     const measured = await measure(server, scenario, settings, load);
     const store =
-      dbPath === undefined ? undefined : checkStore(dbPath, tag, ledger, template.eventsPerRequest);
-    const config = { path, connections, durationS: settings.durationS, warmupS: settings.warmupS };
+      dbPath === undefined ? undefined : checkStore(dbPath, plan.ids, ledger, template.eventsPerRequest);
     return {
       id: scenario.id,
       server: scenario.server,
       workload: scenario.workload,
-      config: {
-        ...config,
-        eventsPerRequest: template.eventsPerRequest,
-        bodyBytes: template.bodyBytes(),
-        synchronous: scenario.synchronous,
-        groupCommitWindowMs: scenario.groupCommitWindowMs,
-      },
+      config: scenarioConfig(scenario, settings, plan),
       ...measured,
       serverCpuUs: cpuPerUnit(measured.cpu, measured.load),
       store,
@@ -182,6 +193,25 @@ async function runScenario(
   } finally {
     if (dbDir !== undefined) rmSync(dbDir, { recursive: true, force: true });
   }
+}
+
+function scenarioConfig(
+  scenario: Scenario,
+  settings: BenchSettings,
+  plan: LoadPlan,
+): ScenarioResult['config'] {
+  return {
+    path: plan.path,
+    connections: plan.connections,
+    durationS: settings.durationS,
+    warmupS: settings.warmupS,
+    eventsPerRequest: plan.template.eventsPerRequest,
+    bodyBytes: plan.template.bodyBytes(),
+    randomMessageIds: settings.randomMessageIds,
+    synchronous: scenario.synchronous,
+    groupCommitWindowMs: scenario.groupCommitWindowMs,
+    processing: scenario.processing,
+  };
 }
 
 function cpuPerUnit(cpu: CpuShare, load: LoadFigures): ScenarioResult['serverCpuUs'] {
@@ -219,8 +249,8 @@ async function measure(
   }
 }
 
-function serverSpec(scenario: Scenario, settings: BenchSettings, dbPath: string | undefined) {
-  const common = { cwd: REPO_ROOT, env: { NODE_ENV: 'production', LOG_LEVEL: 'silent' } };
+function serverSpec(scenario: Scenario, settings: BenchSettings, root: string, dbPath: string | undefined) {
+  const common = { cwd: root, env: { NODE_ENV: 'production', LOG_LEVEL: 'silent' } };
   if (scenario.server === 'baseline' || dbPath === undefined) {
     return {
       ...common,
@@ -231,14 +261,14 @@ function serverSpec(scenario: Scenario, settings: BenchSettings, dbPath: string 
   }
   return {
     ...common,
-    entry: 'src/main.ts',
+    entry: scenario.processing === false ? 'bench/relay-intake-only.ts' : 'src/main.ts',
     readyPath: '/readyz',
     readyStatus: 200,
     nodeFlags: profileFlags(scenario, settings),
     env: {
       ...common.env,
       STORE_URL: `sqlite:${dbPath}`,
-      MAPPINGS_DIR: join(REPO_ROOT, 'mappings'),
+      MAPPINGS_DIR: join(root, 'mappings'),
       SEGMENT_WRITE_KEY: WRITE_KEY,
       SQLITE_SYNCHRONOUS: scenario.synchronous ?? 'FULL',
       GROUP_COMMIT_WINDOW_MS: String(scenario.groupCommitWindowMs ?? 1),
@@ -274,11 +304,14 @@ function summarize(scenarios: Record<string, ScenarioResult>): IntakeResults {
     summary: {
       trackRatio,
       trackRatioMet: trackRatio === undefined ? undefined : trackRatio >= TARGET_TRACK_RATIO,
+      trackCpuRatio: cpuRatio(scenarios['track.baseline'], scenarios['track.relay']),
+      trackRatioIntakeOnly: ratioToBaseline(scenarios, 'track.relay.intake-only'),
       batchEventsPerSecond,
       batchEventsPerSecondMet:
         batchEventsPerSecond === undefined
           ? undefined
           : batchEventsPerSecond >= TARGET_BATCH_EVENTS_PER_SECOND,
+      batchEventsPerSecondIntakeOnly: scenarios['batch.relay.intake-only']?.load.eventsPerSecond,
       storeChecksOk: Object.values(scenarios).every((result) => result.store?.ok !== false),
     },
     scenarios,
@@ -292,6 +325,12 @@ function ratioToBaseline(scenarios: Record<string, ScenarioResult>, id: string):
   if (result === undefined || baseline === undefined || baseline.load.requestsPerSecond === 0)
     return undefined;
   return round(result.load.requestsPerSecond / baseline.load.requestsPerSecond, 3);
+}
+
+function cpuRatio(baseline: ScenarioResult | undefined, relay: ScenarioResult | undefined) {
+  const base = baseline?.serverCpuUs.perRequest;
+  const own = relay?.serverCpuUs.perRequest;
+  return base === undefined || own === undefined ? undefined : round(base / own, 3);
 }
 
 function columns(scenarios: Record<string, ScenarioResult>): Column<ScenarioResult>[] {
@@ -338,8 +377,11 @@ function summaryLines(intake: IntakeResults): string {
   const { summary, targets } = intake;
   const verdict = (met: boolean | undefined) => (met === undefined ? 'not measured' : met ? 'MET' : 'MISSED');
   return [
-    `track: relay/baseline = ${formatNumber(summary.trackRatio, 2)} (target >= ${targets.trackRatio}) ${verdict(summary.trackRatioMet)}`,
-    `batch: ${formatNumber(summary.batchEventsPerSecond)} events/s (target >= ${formatNumber(targets.batchEventsPerSecond)}) ${verdict(summary.batchEventsPerSecondMet)}`,
+    `track: relay/baseline = ${formatNumber(summary.trackRatio, 2)} (target >= ${targets.trackRatio}) ${verdict(summary.trackRatioMet)}` +
+      `; by server CPU per request ${formatNumber(summary.trackCpuRatio, 2)}` +
+      `; processing off ${formatNumber(summary.trackRatioIntakeOnly, 2)}`,
+    `batch: ${formatNumber(summary.batchEventsPerSecond)} events/s (target >= ${formatNumber(targets.batchEventsPerSecond)}) ${verdict(summary.batchEventsPerSecondMet)}` +
+      `; processing off ${formatNumber(summary.batchEventsPerSecondIntakeOnly)} events/s`,
     `store checks: ${summary.storeChecksOk ? 'all ok' : 'FAILED (see the store check column)'}`,
   ].join('\n');
 }

@@ -3,9 +3,10 @@
  * bench/results.json as `{ "meta": {...}, "<section>": {...} }`. Sections not run this time keep
  * their previous figures in the file.
  *
- * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 2), BENCH_CONNECTIONS (100),
+ * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 1), BENCH_CONNECTIONS (100),
  * BENCH_BATCH_CONNECTIONS (8), BENCH_BATCH_SIZE (500), BENCH_ONLY (scenario ids), BENCH_SECTIONS
- * (section keys), BENCH_PROFILE=1 (relay `--cpu-prof` into bench/profiles), BENCH_DB_DIR.
+ * (section keys), BENCH_PROFILE=1 (servers run with `--cpu-prof` into bench/profiles/<scenario>),
+ * BENCH_MESSAGE_IDS (random | sequential), BENCH_DB_DIR, BENCH_REF (measure a commit, e.g. HEAD, from a snapshot instead of the working tree).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,19 +16,26 @@ import { intakeSection } from './intake.js';
 import { loadAverage } from './lib/cpu.js';
 import type { BenchSection } from './lib/section.js';
 import { readSettings, type BenchSettings } from './lib/settings.js';
+import { prepareSource } from './lib/source.js';
 
 const SECTIONS: BenchSection[] = [intakeSection];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  const meta = machineInfo(settings);
+  const source = prepareSource(REPO_ROOT, settings.sourceRef);
+  const meta = { ...machineInfo(settings), measuredCode: source.description };
   process.stdout.write(describeMachine(meta));
   const results: Record<string, object> = {};
-  for (const section of SECTIONS) {
-    if (settings.sections.length > 0 && !settings.sections.includes(section.key)) continue;
-    process.stdout.write(`\n== ${section.title} ==\n`);
-    results[section.key] = await section.run(settings);
+  try {
+    for (const section of SECTIONS) {
+      if (settings.sections.length > 0 && !settings.sections.includes(section.key)) continue;
+      process.stdout.write(`\n== ${section.title} ==\n`);
+      results[section.key] = await section.run(settings, source);
+    }
+  } finally {
+    source.cleanup();
   }
   const finished = { ...meta, finishedAt: new Date().toISOString(), loadAverageAtEnd: loadAverage() };
   writeFileSync(
@@ -54,11 +62,14 @@ function machineInfo(settings: BenchSettings) {
   };
 }
 
-function describeMachine(meta: ReturnType<typeof machineInfo>): string {
+function describeMachine(meta: ReturnType<typeof machineInfo> & { measuredCode: string }): string {
   const { settings } = meta;
   return [
     `audience-relay benchmark, ${meta.date}`,
-    `code: ${meta.git === undefined ? 'unknown' : `${meta.git.commit.slice(0, 12)} + ${meta.git.uncommittedSrcFiles} uncommitted files in src/`}`,
+    `measuring: ${meta.measuredCode}` +
+      (meta.git === undefined
+        ? ''
+        : ` (repository at ${meta.git.commit.slice(0, 12)}, ${meta.git.uncommittedSrcFiles} uncommitted files in src/)`),
     `node ${meta.node}, ${meta.cpuCount} x ${meta.cpuModel}, ${meta.memoryGb} GB, load average ${meta.loadAverageAtStart.join(' ')}`,
     `${settings.durationS} s measured after ${settings.warmupS} s warm-up per scenario; databases in ${settings.dbDir}`,
     '',

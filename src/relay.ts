@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { RelayEnv } from './config/env.js';
 import { LiveConfig, type ReloadTrigger } from './config/live-config.js';
 import { viewProfile } from './admin/profile-view.js';
-import { TraitBackfill } from './engine/processing/backfill.js';
+import { DefinitionBackfill } from './engine/processing/backfill.js';
 import { ProcessingLoop } from './engine/processing/loop.js';
-import { EventProcessor, type ProcessingSetup } from './engine/processing/processor.js';
-import { buildProcessingSetup } from './engine/processing/setup.js';
+import { EventProcessor, TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/processor.js';
+import { buildProcessingSetup, definitionHashes } from './engine/processing/setup.js';
+import { TimeScheduler } from './engine/processing/scheduler.js';
 import { createApp } from './http/app.js';
 import { Intake } from './ingest/intake.js';
 import { SourceDirectory } from './ingest/sources.js';
@@ -45,7 +46,27 @@ interface Derived {
   processing: ProcessingSetup;
 }
 
-const DEDUPE_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Forgets dedupe keys past the dedupe window and processed events past the event retention. */
+async function pruneExpired(
+  store: RelayStore,
+  config: RelayConfig,
+  clock: Clock,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const now = clock.now();
+    const dedupeKeys = await store.pruneDedupeKeys(now - config.events.dedupe_window);
+    const events = await store.pruneEvents(
+      now - config.events.retention,
+      await store.readCursor(TRAITS_CURSOR),
+    );
+    logger.debug({ dedupeKeys, events }, 'pruned expired dedupe keys and events');
+  } catch (error) {
+    logger.warn({ err: error }, 'pruning failed; will try again');
+  }
+}
 
 /** The composition root: configuration -> store -> intake -> HTTP, and store -> processing. */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
@@ -86,22 +107,28 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       wakeProcessing.wake();
     },
   });
-  const backfill = new TraitBackfill({
+  const setup = () => live.derived.processing;
+  const backfill = new DefinitionBackfill({
     store,
     clock,
     metrics,
     logger,
-    traits: () => live.derived.processing.traits,
+    setup,
+    definitions: () => definitionHashes(live.config, live.derived.processing),
   });
   await backfill.reconcile();
+  const isSettled = backfill.isSettled;
   const processor = new EventProcessor({
     store,
     clock,
     metrics,
     logger,
-    setup: () => live.derived.processing,
+    setup,
+    isSettled,
+    batchSize: env.PROCESSING_BATCH_SIZE,
   });
-  const loop = new ProcessingLoop(processor, backfill, logger);
+  const scheduler = new TimeScheduler({ store, clock, metrics, setup, isSettled });
+  const loop = new ProcessingLoop(processor, scheduler, backfill, logger);
   wakeProcessing.wake = () => loop.wake();
   if (options.processing !== false) loop.start();
 
@@ -134,12 +161,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
   live.watch();
-  const pruneTimer = setInterval(() => {
-    store
-      .pruneDedupeKeys(clock.now() - live.config.events.dedupe_window)
-      .then((pruned) => logger.debug({ pruned }, 'pruned dedupe keys'))
-      .catch((error: unknown) => logger.warn({ err: error }, 'dedupe pruning failed'));
-  }, DEDUPE_PRUNE_INTERVAL_MS);
+  const pruneTimer = setInterval(
+    () => void pruneExpired(store, live.config, clock, logger),
+    PRUNE_INTERVAL_MS,
+  );
   pruneTimer.unref();
   logger.info({ port, store: store.backend, sources: live.derived.sources.size }, 'relay listening');
 

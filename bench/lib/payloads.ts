@@ -52,25 +52,25 @@ export class BodyTemplate {
   private constructor(
     private readonly parts: string[],
     private readonly slots: Slot[],
-    private readonly tag: string,
+    private readonly ids: MessageIds,
     readonly eventsPerRequest: number,
   ) {}
 
   /** One event per request: `POST /v1/track`. */
-  static single(tag: string): BodyTemplate {
-    return BodyTemplate.fromJson(JSON.stringify(trackEvent()), tag, 1);
+  static single(ids: MessageIds): BodyTemplate {
+    return BodyTemplate.fromJson(JSON.stringify(trackEvent()), ids, 1);
   }
 
   /** `POST /v1/batch` with `size` events, each with its own messageId. */
-  static batch(tag: string, size: number): BodyTemplate {
+  static batch(ids: MessageIds, size: number): BodyTemplate {
     // Batching SDKs send sentAt once, on the envelope.
     const { sentAt, ...item } = trackEvent();
     const event = JSON.stringify(item);
     const json = `{"batch":[${Array(size).fill(event).join(',')}],"sentAt":${JSON.stringify(sentAt)}}`;
-    return BodyTemplate.fromJson(json, tag, size);
+    return BodyTemplate.fromJson(json, ids, size);
   }
 
-  private static fromJson(json: string, tag: string, eventsPerRequest: number): BodyTemplate {
+  private static fromJson(json: string, ids: MessageIds, eventsPerRequest: number): BodyTemplate {
     const pieces = json.split(PLACEHOLDER);
     const parts: string[] = [];
     const slots: Slot[] = [];
@@ -80,7 +80,7 @@ export class BodyTemplate {
       const field: Field = piece === 'MID' ? 'messageId' : 'userId';
       slots.push({ field, item: seen[field]++ });
     });
-    return new BodyTemplate(parts, slots, tag, eventsPerRequest);
+    return new BodyTemplate(parts, slots, ids, eventsPerRequest);
   }
 
   /** The body of request number `request`; every event in it gets a messageId no other request uses. */
@@ -98,20 +98,55 @@ export class BodyTemplate {
   }
 
   private value(slot: Slot, request: number): string {
-    if (slot.field === 'messageId') return messageIdOf(this.tag, request, slot.item, this.eventsPerRequest);
+    if (slot.field === 'messageId') {
+      return this.ids.of(request, this.eventsPerRequest === 1 ? undefined : slot.item);
+    }
     return `user-${(request * this.eventsPerRequest + slot.item) % USER_POOL}`;
   }
 }
 
-/** `<tag>-<request>` for single events, `<tag>-<request>-<item>` in batches. */
-export function messageIdOf(tag: string, request: number, item: number, eventsPerRequest: number): string {
-  return eventsPerRequest === 1 ? `${tag}-${request}` : `${tag}-${request}-${item}`;
+/**
+ * messageIds that name the request they were sent in: `<tag>-<request>` (single events) or
+ * `<tag>-<request>-<item>` (batches). With `random`, a pseudo-random 16-hex-digit prefix derived
+ * from those numbers comes first, as with the random ids browser SDKs send: inserts then land all
+ * over the store's messageId indexes (much costlier for SQLite than the ordered ids of
+ * time-prefixed server SDKs, which `random: false` approximates).
+ */
+export class MessageIds {
+  constructor(
+    readonly tag: string,
+    readonly random: boolean,
+  ) {}
+
+  of(request: number, item: number | undefined): string {
+    const suffix = item === undefined ? `${this.tag}-${request}` : `${this.tag}-${request}-${item}`;
+    return this.random ? `${randomHex(request, item ?? 0)}-${suffix}` : suffix;
+  }
+
+  /** The request number an id was sent in, or undefined for an id this scheme never produced. */
+  requestOf(messageId: string): number | undefined {
+    const at = messageId.indexOf(`${this.tag}-`);
+    if (at === -1) return undefined;
+    const [request, item, extra] = messageId
+      .slice(at + this.tag.length + 1)
+      .split('-')
+      .map(Number);
+    if (request === undefined || extra !== undefined) return undefined;
+    return this.of(request, item) === messageId ? request : undefined;
+  }
 }
 
-/** The request number a messageId of this tag was sent in, or undefined for an id the benchmark never sent. */
-export function requestOf(tag: string, messageId: string): number | undefined {
-  if (!messageId.startsWith(`${tag}-`)) return undefined;
-  const [request] = messageId.slice(tag.length + 1).split('-');
-  const value = Number(request);
-  return Number.isInteger(value) && value >= 0 ? value : undefined;
+/** 16 hex digits that look random but are a pure function of (request, item). */
+function randomHex(request: number, item: number): string {
+  const a = mix32(request * 1031 + item);
+  const b = mix32(a ^ 0x9e3779b9);
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
+}
+
+/** A 32-bit integer hash (the "lowbias32" finalizer). */
+function mix32(value: number): number {
+  let x = value >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
 }

@@ -1,4 +1,5 @@
 import type { BenchSettings } from './settings.js';
+import type { SourceTree } from './source.js';
 
 /**
  * One part of the benchmark (intake now; event processing and delivery latency later). Each
@@ -8,5 +9,6 @@ export interface BenchSection {
   /** Key in results.json, e.g. "intake". */
   key: string;
   title: string;
-  run: (settings: BenchSettings) => Promise<object>;
+  /** Servers under test are started from `source.root`. */
+  run: (settings: BenchSettings, source: SourceTree) => Promise<object>;
 }

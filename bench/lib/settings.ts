@@ -1,10 +1,11 @@
 import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 
 /** Benchmark knobs, all from the environment so `npm run bench` needs no arguments. */
 export interface BenchSettings {
   /** Seconds of measured load per scenario (BENCH_DURATION, default 10). */
   durationS: number;
-  /** Seconds of unmeasured load before each measurement, for the JIT and SQLite caches (BENCH_WARMUP, default 2). */
+  /** Seconds of unmeasured load before each measurement, for the JIT and SQLite caches (BENCH_WARMUP, default 1). */
   warmupS: number;
   /** Connections for the single-event scenarios (BENCH_CONNECTIONS, default 100). */
   connections: number;
@@ -12,6 +13,11 @@ export interface BenchSettings {
   batchConnections: number;
   /** Events per `/v1/batch` request (BENCH_BATCH_SIZE, default 500). */
   batchSize: number;
+  /**
+   * messageIds in random order like browser SDKs' (BENCH_MESSAGE_IDS=random, the default) or in
+   * sending order like time-prefixed server SDKs' (BENCH_MESSAGE_IDS=sequential).
+   */
+  randomMessageIds: boolean;
   /** Only the scenarios with these ids, e.g. `track.baseline,track.relay` (BENCH_ONLY, comma separated; empty = all). */
   only: string[];
   /** Sections to run (BENCH_SECTIONS, comma separated; empty = all). */
@@ -20,20 +26,36 @@ export interface BenchSettings {
   profileDir: string | undefined;
   /** Where the fresh SQLite databases go (BENCH_DB_DIR, default the OS temp dir). */
   dbDir: string;
+  /** Measure this commit (BENCH_REF, e.g. HEAD) from a snapshot instead of the working tree. */
+  sourceRef: string | undefined;
 }
 
 export function readSettings(env: Record<string, string | undefined> = process.env): BenchSettings {
   return {
     durationS: positiveNumber(env, 'BENCH_DURATION', 10),
-    warmupS: nonNegativeNumber(env, 'BENCH_WARMUP', 2),
+    warmupS: nonNegativeNumber(env, 'BENCH_WARMUP', 1),
     connections: positiveInteger(env, 'BENCH_CONNECTIONS', 100),
     batchConnections: positiveInteger(env, 'BENCH_BATCH_CONNECTIONS', 8),
     batchSize: positiveInteger(env, 'BENCH_BATCH_SIZE', 500),
+    randomMessageIds: messageIdOrder(env.BENCH_MESSAGE_IDS),
     only: list(env.BENCH_ONLY),
     sections: list(env.BENCH_SECTIONS),
-    profileDir: env.BENCH_PROFILE === '1' ? 'bench/profiles' : env.BENCH_PROFILE || undefined,
+    profileDir: profileDir(env.BENCH_PROFILE),
     dbDir: env.BENCH_DB_DIR || tmpdir(),
+    sourceRef: env.BENCH_REF || undefined,
   };
+}
+
+/** BENCH_PROFILE=1 -> <cwd>/bench/profiles; any other value is taken as the directory. */
+function profileDir(value: string | undefined): string | undefined {
+  if (value === undefined || value === '' || value === '0') return undefined;
+  return resolve(value === '1' ? 'bench/profiles' : value);
+}
+
+function messageIdOrder(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'random') return true;
+  if (value === 'sequential') return false;
+  throw new Error(`BENCH_MESSAGE_IDS: expected random or sequential, got "${value}"`);
 }
 
 function list(value: string | undefined): string[] {

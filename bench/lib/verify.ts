@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { RequestLedger } from './ledger.js';
-import { requestOf } from './payloads.js';
+import type { MessageIds } from './payloads.js';
 
 /** What the store holds after a run, compared with what the load generator was told. */
 export interface StoreCheck {
@@ -28,11 +28,11 @@ export interface StoreCheck {
 }
 
 /** Reads the relay's SQLite file (after the relay has stopped) and checks it request by request. */
-export function checkStore(dbPath: string, tag: string, ledger: RequestLedger, eventsPerRequest: number) {
+export function checkStore(dbPath: string, ids: MessageIds, ledger: RequestLedger, eventsPerRequest: number) {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     const perRequest = new Uint32Array(ledger.sent);
-    const tally = tallyEvents(db, tag, perRequest);
+    const tally = tallyEvents(db, ids, perRequest);
     const duplicates =
       (db.prepare('SELECT count(*) - count(DISTINCT message_id) FROM events').pluck().get() as number) ?? 0;
     return judge(tally, perRequest, ledger, eventsPerRequest, duplicates);
@@ -46,12 +46,12 @@ interface Tally {
   unknown: number;
 }
 
-function tallyEvents(db: Database.Database, tag: string, perRequest: Uint32Array): Tally {
+function tallyEvents(db: Database.Database, ids: MessageIds, perRequest: Uint32Array): Tally {
   const tally: Tally = { stored: 0, unknown: 0 };
-  const ids = db.prepare('SELECT message_id FROM events').pluck().iterate() as IterableIterator<string>;
-  for (const messageId of ids) {
+  const stored = db.prepare('SELECT message_id FROM events').pluck().iterate() as IterableIterator<string>;
+  for (const messageId of stored) {
     tally.stored++;
-    const request = requestOf(tag, messageId);
+    const request = ids.requestOf(messageId);
     if (request === undefined || request >= perRequest.length) tally.unknown++;
     else perRequest[request] = (perRequest[request] ?? 0) + 1;
   }

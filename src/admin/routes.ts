@@ -53,6 +53,15 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(view);
   });
 
+  // How far processing has come: stored vs processed events.
+  router.get('/processing', async (_req, res) => {
+    const [storedSeq, processedSeq] = await Promise.all([
+      deps.store.lastSeq(),
+      deps.store.readCursor('traits'),
+    ]);
+    res.json({ storedSeq, processedSeq, pending: Math.max(0, storedSeq - processedSeq) });
+  });
+
   router.get('/config', async (_req, res) => {
     res.json(await deps.configStatus());
   });

@@ -14,6 +14,7 @@ export interface ProfileDraft<S> {
   version: number;
   createdAt: number;
   updatedAt: number;
+  nextWakeAt: number | null;
   identifiers: IdentifierRef[];
 }
 
@@ -23,6 +24,8 @@ export interface WorkingSetDeps<S> {
   /** Combines two profiles' states as if every event had belonged to one person. */
   mergeStates: (into: S, from: S) => S;
   serializeState: (state: S) => string;
+  /** Called before `from` disappears into `into` (e.g. to record its audience exits). */
+  beforeMerge?: (into: ProfileDraft<S>, from: ProfileDraft<S>, event: StoredEvent) => void;
 }
 
 /**
@@ -79,9 +82,18 @@ export class IdentityWorkingSet<S> {
     return this.profiles.get(id);
   }
 
+  /** Marks a loaded profile as changed (scheduler and backfill steps, which resolve no event). */
+  touch(id: string, now: number): ProfileDraft<S> | undefined {
+    const draft = this.profiles.get(id);
+    if (!draft) return undefined;
+    draft.updatedAt = now;
+    this.touched.add(id);
+    return draft;
+  }
+
   /** Everything to write, with the cursor the batch reached. */
   toCommit(
-    cursor: ProcessingCommit['cursor'],
+    cursor: ProcessingCommit['cursor'] | undefined,
     profileEvents: ProcessingCommit['profileEvents'],
   ): ProcessingCommit {
     const profiles = [...this.touched]
@@ -93,10 +105,19 @@ export class IdentityWorkingSet<S> {
         version: draft.version + 1,
         createdAt: draft.createdAt,
         updatedAt: draft.updatedAt,
+        nextWakeAt: draft.nextWakeAt,
       }));
     const identifiers = this.newIdentifiers.map((ref) => ({ ...ref, profileId: this.liveId(ref.profileId) }));
     const events = profileEvents.map((row) => ({ ...row, profileId: this.liveId(row.profileId) }));
-    return { cursor, merges: this.merges, profiles, identifiers, profileEvents: events };
+    return {
+      cursor,
+      merges: this.merges,
+      profiles,
+      identifiers,
+      profileEvents: events,
+      outbox: [],
+      memberships: [],
+    };
   }
 
   /** The profile an id ended up in after this batch's merges. */
@@ -150,6 +171,7 @@ export class IdentityWorkingSet<S> {
       version: 0,
       createdAt: now,
       updatedAt: now,
+      nextWakeAt: null,
       identifiers: [],
     };
     this.profiles.set(id, draft);

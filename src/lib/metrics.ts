@@ -41,6 +41,12 @@ export function createMetrics() {
       help: 'Stored events applied to profiles (identity and traits)',
       registers: [registry],
     }),
+    lateEventsTotal: new Counter({
+      name: 'relay_late_events_total',
+      help: 'Events older than identity.allowed_lateness: stored, but skipped by windowed traits',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     processingBatchSeconds: new Histogram({
       name: 'relay_processing_batch_seconds',
       help: 'Time to process and commit one batch of events',
@@ -52,10 +58,28 @@ export function createMetrics() {
       help: 'Receive time to processing of the newest processed event',
       registers: [registry],
     }),
+    outboxRowsTotal: new Counter({
+      name: 'relay_outbox_rows_total',
+      help: 'Changes written to the outbox, by cause (event, time, backfill)',
+      labelNames: ['cause'] as const,
+      registers: [registry],
+    }),
+    schedulerLatenessSeconds: new Histogram({
+      name: 'relay_scheduler_lateness_seconds',
+      help: 'How late a time-driven re-evaluation ran after the instant it was due',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    audienceSize: new Gauge({
+      name: 'relay_audience_size',
+      help: 'Members per audience',
+      labelNames: ['audience'] as const,
+      registers: [registry],
+    }),
     backfillProfiles: new Gauge({
-      name: 'relay_trait_backfill_profiles',
-      help: 'Trait backfill progress: profiles done and total, per trait',
-      labelNames: ['trait', 'state'] as const,
+      name: 'relay_backfill_profiles',
+      help: 'Backfill progress of new or changed traits and audiences: profiles done and total',
+      labelNames: ['definition', 'state'] as const,
       registers: [registry],
     }),
   };

@@ -172,13 +172,13 @@ export function checkSingleComparison(fields: ComparisonFields, ctx: z.Refinemen
   }
 }
 
-export function toTraitCondition(fields: ComparisonFields & { trait: string }): TraitCondition {
+/** The condition, or undefined when the operator check has already reported it (zod still transforms). */
+export function toTraitCondition(fields: ComparisonFields & { trait: string }): TraitCondition | undefined {
   const [comparison] = comparisonsIn(fields);
-  if (comparison === undefined) throw new Error('a trait condition without an operator passed validation');
-  return { trait: fields.trait, comparison };
+  return comparison === undefined ? undefined : { trait: fields.trait, comparison };
 }
 
 export const TraitCondition = z
   .strictObject(traitConditionShape)
   .superRefine(checkSingleComparison)
-  .transform(toTraitCondition);
+  .transform((fields) => toTraitCondition(fields) ?? z.NEVER);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { substituteEnv } from './env-substitution.js';
-import { defaultRelayConfig, MappingFile, type RelayConfig } from './schema.js';
+import { mergeFiles, type ParsedFile } from './merge.js';
+import { MappingFile, type RelayConfig } from './schema.js';
 
 export interface ConfigError {
   file: string;
@@ -46,12 +47,6 @@ export function loadMappings(dir: string, env: Record<string, string | undefined
     errors.push(...merged.errors);
   }
   return { ok: false, errors, files };
-}
-
-interface ParsedFile {
-  name: string;
-  content: MappingFile;
-  locate: (path: PropertyKey[]) => { line: number; column: number };
 }
 
 export function parseMappingFile(
@@ -174,47 +169,4 @@ function locateInDocument(
     }
   }
   return { line: 1, column: 1 };
-}
-
-function mergeFiles(
-  files: ParsedFile[],
-): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
-  const config = defaultRelayConfig();
-  const errors: ConfigError[] = [];
-  const sourceOrigin = new Map<string, string>();
-  const writeKeyOrigin = new Map<string, string>();
-  const sectionOrigin = new Map<string, string>();
-  const traitOrigin = new Map<string, string>();
-  const duplicate = (file: ParsedFile, path: string[], message: string) =>
-    errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
-
-  for (const file of files) {
-    for (const [name, source] of Object.entries(file.content.sources ?? {})) {
-      const firstFile = sourceOrigin.get(name);
-      if (firstFile)
-        duplicate(file, ['sources', name], `source "${name}" is already defined in ${firstFile}`);
-      const keyOwner = writeKeyOrigin.get(source.write_key);
-      if (keyOwner)
-        duplicate(file, ['sources', name, 'write_key'], `write_key is already used by source "${keyOwner}"`);
-      sourceOrigin.set(name, file.name);
-      writeKeyOrigin.set(source.write_key, name);
-      config.sources[name] = source;
-    }
-    for (const [name, trait] of Object.entries(file.content.traits ?? {})) {
-      const firstFile = traitOrigin.get(name);
-      if (firstFile) duplicate(file, ['traits', name], `trait "${name}" is already defined in ${firstFile}`);
-      traitOrigin.set(name, file.name);
-      config.traits[name] = trait;
-    }
-    for (const section of ['identity', 'events'] as const) {
-      const value = file.content[section];
-      if (value === undefined) continue;
-      const firstFile = sectionOrigin.get(section);
-      if (firstFile) duplicate(file, [section], `section "${section}" is already defined in ${firstFile}`);
-      sectionOrigin.set(section, file.name);
-      if (section === 'identity') config.identity = file.content.identity ?? config.identity;
-      else config.events = file.content.events ?? config.events;
-    }
-  }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

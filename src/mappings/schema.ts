@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import '../lib/zod-messages.js';
 import { Duration } from '../lib/duration.js';
+import { AudienceDefinition } from './audiences-schema.js';
+import { DestinationBlock } from './destinations-schema.js';
+import { Name } from './name.js';
 import { TraitDefinition } from './traits-schema.js';
+
+export { Name };
 
 /**
  * The mapping-file contract with ops (docs/mappings.md). These zod schemas are the single source
  * of the configuration types and of the JSON Schema editors use (`audience-relay schema`).
  */
-
-export const Name = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*$/, 'names are lower_snake_case: a letter, then letters, digits or _');
 
 export const SourceConfig = z.strictObject({
   write_key: z.string().min(8, 'write_key must be at least 8 characters'),
@@ -39,6 +40,8 @@ export const MappingFile = z.strictObject({
   identity: IdentityConfig.optional(),
   events: EventsConfig.optional(),
   traits: z.record(Name, TraitDefinition).optional(),
+  audiences: z.record(Name, AudienceDefinition).optional(),
+  destinations: z.record(Name, DestinationBlock).optional(),
 });
 export type MappingFile = z.infer<typeof MappingFile>;
 
@@ -49,6 +52,10 @@ export interface RelayConfig {
   events: EventsConfig;
   /** Computed traits by name (docs/traits.md). */
   traits: Record<string, TraitDefinition>;
+  /** Audiences by name (docs/audiences.md); references and cycles are checked at load. */
+  audiences: Record<string, AudienceDefinition>;
+  /** Destinations by name (docs/destinations.md); each type's own keys are checked at load. */
+  destinations: Record<string, DestinationBlock>;
 }
 
 export function defaultRelayConfig(): RelayConfig {
@@ -57,5 +64,7 @@ export function defaultRelayConfig(): RelayConfig {
     identity: IdentityConfig.parse({}),
     events: EventsConfig.parse({}),
     traits: {},
+    audiences: {},
+    destinations: {},
   };
 }

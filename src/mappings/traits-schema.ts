@@ -208,7 +208,7 @@ export const ScoreWhen = z
   .transform(({ trait, ...fields }) =>
     trait === undefined
       ? { kind: 'event' as const, match: toEventMatcher(fields) }
-      : { kind: 'trait' as const, condition: toTraitCondition({ ...fields, trait }) },
+      : { kind: 'trait' as const, condition: toTraitCondition({ ...fields, trait }) ?? z.NEVER },
   );
 export type ScoreWhen = z.infer<typeof ScoreWhen>;
 
@@ -255,6 +255,12 @@ export type TraitKindName = keyof typeof kindShape;
 export const TRAIT_KINDS = Object.keys(kindShape) as TraitKindName[];
 const KIND_LIST = TRAIT_KINDS.join(', ');
 
+type KindFields = { [K in TraitKindName]?: unknown };
+
+function kindsIn(written: KindFields): TraitKindName[] {
+  return TRAIT_KINDS.filter((kind) => written[kind] !== undefined);
+}
+
 export const TraitDefinition = z
   .strictObject(kindShape, {
     error: (issue) =>
@@ -262,15 +268,17 @@ export const TraitDefinition = z
         ? `unknown trait kind "${issue.keys.join('", "')}"; expected one of ${KIND_LIST}`
         : undefined,
   })
-  .superRefine((written, ctx) => {
-    const kinds = TRAIT_KINDS.filter((kind) => written[kind] !== undefined);
-    if (kinds.length === 0) ctx.addIssue({ code: 'custom', message: `needs one trait kind: ${KIND_LIST}` });
-    if (kinds.length > 1)
-      ctx.addIssue({ code: 'custom', message: `has ${kinds.join(' and ')}: a trait has exactly one kind` });
+  .refine((written) => kindsIn(written).length > 0, {
+    message: `needs one trait kind: ${KIND_LIST}`,
+    when: (payload) => payload.issues.length === 0,
+  })
+  .refine((written) => kindsIn(written).length < 2, {
+    error: (issue) => `has ${kindsIn(issue.input as KindFields).join(' and ')}: a trait has exactly one kind`,
+    when: (payload) => payload.issues.length === 0,
   })
   .transform((written) => {
     const definition = TRAIT_KINDS.map((kind) => written[kind]).find((value) => value !== undefined);
-    if (definition === undefined) throw new Error('a trait definition without a kind passed validation');
-    return definition;
+    // Only reached with issues already reported (zod transforms after non-fatal issues).
+    return definition ?? z.NEVER;
   });
 export type TraitDefinition = z.infer<typeof TraitDefinition>;

@@ -59,8 +59,15 @@ export interface EventStore {
   /** Events with seq greater than `afterSeq`, in seq order: the processing feed. */
   readEventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
+  /** The highest seq stored so far (0 when empty). */
+  lastSeq(): Promise<number>;
   /** Forgets dedupe keys received before `receivedBefore`; returns how many. */
   pruneDedupeKeys(receivedBefore: number): Promise<number>;
+  /**
+   * Deletes processed events (seq <= `processedSeq`) whose event time is before `eventTimeBefore`,
+   * with their timeline rows; returns how many.
+   */
+  pruneEvents(eventTimeBefore: number, processedSeq: number): Promise<number>;
   /** Throws StoreUnavailableError when a write would fail now (readiness). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -16,12 +16,39 @@ export interface IdentifierRef {
 
 export interface ProfileRecord {
   id: string;
-  /** Computed-trait state, JSON text (owned by the trait engine). */
+  /** Trait, rule and membership state, JSON text (owned by processing). */
   state: string;
   version: number;
   createdAt: number;
   updatedAt: number;
+  /** When time alone can next change this profile's audiences or synced traits. */
+  nextWakeAt: number | null;
   identifiers: IdentifierRef[];
+}
+
+/** A change for delivery: an audience entered/exited or a synced trait's new value. */
+export interface OutboxRow {
+  profileId: string;
+  kind: 'audience' | 'trait';
+  name: string;
+  /** JSON text: true/false for audiences, the value for traits. */
+  value: string;
+  profileVersion: number;
+  at: number;
+  /** Receive time of the event that caused it (none for changes caused by time alone). */
+  eventReceivedAt: number | null;
+  messageId: string | null;
+}
+
+export interface StoredOutboxRow extends OutboxRow {
+  id: number;
+}
+
+export interface MembershipChange {
+  audience: string;
+  profileId: string;
+  member: boolean;
+  at: number;
 }
 
 export interface MergeRecord {
@@ -33,12 +60,15 @@ export interface MergeRecord {
 }
 
 export interface ProcessingCommit {
-  cursor: { name: string; seq: number };
+  /** Advanced with the batch (absent for scheduler and backfill steps). */
+  cursor?: { name: string; seq: number };
   /** Re-point everything of a merged profile to the one it merged into; applied first. */
   merges: MergeRecord[];
   profiles: Omit<ProfileRecord, 'identifiers'>[];
   identifiers: (IdentifierRef & { profileId: string })[];
   profileEvents: { profileId: string; seq: number; eventTime: number }[];
+  outbox: OutboxRow[];
+  memberships: MembershipChange[];
 }
 
 export interface TraitDefinitionRow {
@@ -65,8 +95,15 @@ export interface ProfileStore {
   /** Profile ids in id order after `afterId`: backfill pages. */
   listProfileIds(afterId: string, limit: number): Promise<string[]>;
   countProfiles(): Promise<number>;
-  /** Replaces the state of profiles (backfill), unless their version moved on since they were read. */
-  saveProfileStates(updates: { id: string; state: string; version: number }[]): Promise<number>;
+  /** Profiles whose next wake-up is due, soonest first. */
+  dueProfiles(now: number, limit: number): Promise<string[]>;
+  /** The earliest wake-up of any profile, or undefined. */
+  nextWakeAt(): Promise<number | undefined>;
+  audienceSizes(): Promise<Record<string, number>>;
+  audienceMembers(audience: string, limit: number): Promise<string[]>;
+  recordAudienceSizes(at: number, sizes: Record<string, number>): Promise<void>;
+  audienceSizeHistory(audience: string, since: number): Promise<{ at: number; size: number }[]>;
+  readOutbox(afterId: number, limit: number): Promise<StoredOutboxRow[]>;
   traitDefinitions(): Promise<TraitDefinitionRow[]>;
   saveTraitDefinitions(rows: TraitDefinitionRow[], removed: string[]): Promise<void>;
 }

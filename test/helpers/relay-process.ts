@@ -69,6 +69,8 @@ export interface RelayProcessOptions {
   storeUrl: string;
   adminToken?: string;
   startTimeoutMs?: number;
+  /** Extra environment for the relay (e.g. PROCESSING_BATCH_SIZE). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -101,6 +103,7 @@ async function spawnOnPort(port: number, options: RelayProcessOptions): Promise<
   };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
   if (options.adminToken) env.ADMIN_TOKEN = options.adminToken;
+  Object.assign(env, options.env);
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env,

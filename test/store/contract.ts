@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventStore, NewEvent } from '../../src/store/port.js';
+import type { ProcessingCommit } from '../../src/store/profile-port.js';
+import type { NewEvent, RelayStore } from '../../src/store/port.js';
 
 /**
  * The storage contract every backend must pass. A backend's test file calls this with a factory
  * that opens the backend on fresh storage, and can reopen the same storage after a close.
  */
 export interface StoreHarness {
-  open(): Promise<EventStore>;
-  reopen(): Promise<EventStore>;
+  open(): Promise<RelayStore>;
+  reopen(): Promise<RelayStore>;
 }
 
 let counter = 0;
@@ -30,7 +31,7 @@ export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
 
 export function describeEventStoreContract(backend: string, harness: () => StoreHarness): void {
   describe(`EventStore contract: ${backend}`, () => {
-    const opened: EventStore[] = [];
+    const opened: RelayStore[] = [];
     const open = async (reopen = false, h = harness()) => {
       const store = reopen ? await h.reopen() : await h.open();
       opened.push(store);
@@ -136,10 +137,202 @@ export function describeEventStoreContract(backend: string, harness: () => Store
       expect(await reopened.countEvents()).toBe(2);
     });
 
+    it('prunes only processed events older than the retention', async () => {
+      const store = await open();
+      const events = [
+        newEvent({ eventTime: 1_000 }),
+        newEvent({ eventTime: 2_000 }),
+        newEvent({ eventTime: 9_000 }),
+      ];
+      await store.appendEvents(events);
+      const [first] = await store.readEventsAfter(0, 1);
+      expect(await store.pruneEvents(5_000, first?.seq ?? 0)).toBe(1);
+      expect((await store.readEventsAfter(0, 10)).map((event) => event.eventTime)).toEqual([2_000, 9_000]);
+    });
+
+    it('reports the last stored seq', async () => {
+      const store = await open();
+      expect(await store.lastSeq()).toBe(0);
+      await store.appendEvents([newEvent(), newEvent()]);
+      const [last] = await store.readEventsAfter(1, 10);
+      expect(await store.lastSeq()).toBe(last?.seq);
+    });
+
     it('resolves an empty append without a write', async () => {
       const store = await open();
       expect(await store.appendEvents([])).toEqual([]);
       await expect(store.checkWritable()).resolves.toBeUndefined();
+    });
+  });
+
+  describeProfileStoreContract(backend, harness);
+}
+
+function commit(overrides: Partial<ProcessingCommit>): ProcessingCommit {
+  return {
+    cursor: { name: 'traits', seq: 1 },
+    merges: [],
+    profiles: [],
+    identifiers: [],
+    profileEvents: [],
+    outbox: [],
+    memberships: [],
+    ...overrides,
+  };
+}
+
+const profile = (id: string, version = 1, nextWakeAt: number | null = null) => ({
+  id,
+  nextWakeAt,
+  state: `{"n":${version}}`,
+  version,
+  createdAt: 1,
+  updatedAt: 2,
+});
+
+function describeProfileStoreContract(backend: string, harness: () => StoreHarness): void {
+  describe(`ProfileStore contract: ${backend}`, () => {
+    const opened: RelayStore[] = [];
+    const open = async () => {
+      const store = await harness().open();
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+    });
+
+    it('commits profiles, identifiers, timeline and cursor together', async () => {
+      const store = await open();
+      expect(await store.readCursor('traits')).toBe(0);
+      await store.commitProcessing(
+        commit({
+          cursor: { name: 'traits', seq: 7 },
+          profiles: [profile('p1')],
+          identifiers: [{ kind: 'userId', value: 'u1', profileId: 'p1' }],
+          profileEvents: [{ profileId: 'p1', seq: 7, eventTime: 100 }],
+        }),
+      );
+      expect(await store.readCursor('traits')).toBe(7);
+      expect(await store.findProfileIds([{ kind: 'userId', value: 'u1' }])).toEqual(
+        new Map([['userId:u1', 'p1']]),
+      );
+      const [loaded] = await store.loadProfiles(['p1']);
+      expect(loaded).toMatchObject({
+        id: 'p1',
+        state: '{"n":1}',
+        version: 1,
+        identifiers: [{ kind: 'userId', value: 'u1' }],
+      });
+      expect(await store.profileEventSeqs('p1')).toEqual([7]);
+      expect(await store.countProfiles()).toBe(1);
+    });
+
+    it('moves identifiers, timeline and merges of a merged profile to the one it merged into', async () => {
+      const store = await open();
+      await store.commitProcessing(
+        commit({
+          profiles: [profile('winner'), profile('loser')],
+          identifiers: [
+            { kind: 'userId', value: 'u1', profileId: 'winner' },
+            { kind: 'anonymousId', value: 'a1', profileId: 'loser' },
+          ],
+          profileEvents: [
+            { profileId: 'winner', seq: 2, eventTime: 200 },
+            { profileId: 'loser', seq: 1, eventTime: 100 },
+          ],
+        }),
+      );
+      await store.commitProcessing(
+        commit({
+          cursor: { name: 'traits', seq: 3 },
+          merges: [
+            { profileId: 'winner', mergedProfileId: 'loser', at: 5, messageId: 'm3', reason: 'alias' },
+          ],
+          profiles: [profile('winner', 2)],
+        }),
+      );
+      expect(await store.findProfileIds([{ kind: 'anonymousId', value: 'a1' }])).toEqual(
+        new Map([['anonymousId:a1', 'winner']]),
+      );
+      expect(await store.profileEventSeqs('winner')).toEqual([1, 2]);
+      expect(await store.profileEventSeqs('winner', 1)).toEqual([2]);
+      expect(await store.loadProfiles(['loser'])).toEqual([]);
+      expect(await store.mergesOf('winner')).toEqual([
+        { profileId: 'winner', mergedProfileId: 'loser', at: 5, messageId: 'm3', reason: 'alias' },
+      ]);
+      expect(await store.listProfileIds('', 10)).toEqual(['winner']);
+    });
+
+    it('writes outbox rows and memberships with the state, and finds profiles due for time-driven work', async () => {
+      const store = await open();
+      const row = {
+        profileId: 'p1',
+        kind: 'audience' as const,
+        name: 'high_intent',
+        value: 'true',
+        profileVersion: 1,
+        at: 10,
+        eventReceivedAt: 9,
+        messageId: 'm1',
+      };
+      await store.commitProcessing(
+        commit({
+          profiles: [profile('p1', 1, 500), profile('p2', 1, 100), profile('p3')],
+          outbox: [row, { ...row, profileId: 'p2' }],
+          memberships: [
+            { audience: 'high_intent', profileId: 'p1', member: true, at: 10 },
+            { audience: 'high_intent', profileId: 'p2', member: true, at: 11 },
+          ],
+        }),
+      );
+      expect((await store.readOutbox(0, 10)).map((r) => [r.profileId, r.name, r.value])).toEqual([
+        ['p1', 'high_intent', 'true'],
+        ['p2', 'high_intent', 'true'],
+      ]);
+      const [first] = await store.readOutbox(0, 1);
+      expect(await store.readOutbox(first?.id ?? 0, 10)).toHaveLength(1);
+      expect(await store.audienceSizes()).toEqual({ high_intent: 2 });
+      expect(await store.audienceMembers('high_intent', 1)).toEqual(['p2']);
+      expect(await store.dueProfiles(200, 10)).toEqual(['p2']);
+      expect(await store.nextWakeAt()).toBe(100);
+      await store.commitProcessing(
+        commit({
+          cursor: undefined,
+          memberships: [{ audience: 'high_intent', profileId: 'p1', member: false, at: 12 }],
+        }),
+      );
+      expect(await store.audienceSizes()).toEqual({ high_intent: 1 });
+      expect(await store.readCursor('traits')).toBe(1);
+    });
+
+    it('keeps audience sizes over time', async () => {
+      const store = await open();
+      await store.recordAudienceSizes(1_000, { a: 3, b: 1 });
+      await store.recordAudienceSizes(2_000, { a: 4 });
+      expect(await store.audienceSizeHistory('a', 0)).toEqual([
+        { at: 1_000, size: 3 },
+        { at: 2_000, size: 4 },
+      ]);
+      expect(await store.audienceSizeHistory('a', 1_500)).toEqual([{ at: 2_000, size: 4 }]);
+    });
+
+    it('keeps trait definitions and their backfill progress', async () => {
+      const store = await open();
+      const row = {
+        name: 't',
+        hash: 'h1',
+        status: 'backfilling' as const,
+        afterProfile: '',
+        done: 0,
+        total: 5,
+        updatedAt: 1,
+      };
+      await store.saveTraitDefinitions([row, { ...row, name: 'old' }], []);
+      await store.saveTraitDefinitions([{ ...row, status: 'ready', done: 5, afterProfile: 'p9' }], ['old']);
+      expect(await store.traitDefinitions()).toEqual([
+        { ...row, status: 'ready', done: 5, afterProfile: 'p9' },
+      ]);
     });
   });
 }

@@ -1,13 +1,16 @@
 import type { Logger } from '../../lib/logger.js';
-import type { TraitBackfill } from './backfill.js';
+import type { DefinitionBackfill } from './backfill.js';
 import type { EventProcessor } from './processor.js';
+import type { TimeScheduler } from './scheduler.js';
 
 const IDLE_POLL_MS = 200;
 const ERROR_PAUSE_MS = 1000;
 
 /**
- * Runs processing and backfill steps one after the other, yielding to the event loop between
- * steps so HTTP intake is never starved. `wake()` cuts the idle wait short when events arrive.
+ * Runs event processing, time-driven re-evaluation and backfill steps one after the other (so one
+ * profile is only ever changed by one step at a time), yielding to the event loop between steps so
+ * HTTP intake is never starved. When idle it sleeps until the next profile is due (at most
+ * IDLE_POLL_MS); `wake()` cuts the wait short when events arrive.
  */
 export class ProcessingLoop {
   private running = false;
@@ -17,7 +20,8 @@ export class ProcessingLoop {
 
   constructor(
     private readonly processor: EventProcessor,
-    private readonly backfill: TraitBackfill,
+    private readonly scheduler: TimeScheduler,
+    private readonly backfill: DefinitionBackfill,
     private readonly logger: Logger,
   ) {}
 
@@ -50,7 +54,10 @@ export class ProcessingLoop {
     while (this.running) {
       let worked: number;
       try {
-        worked = (await this.processor.processNextBatch()) + (await this.backfill.step());
+        worked =
+          (await this.processor.processNextBatch()) +
+          (await this.scheduler.step()) +
+          (await this.backfill.step());
       } catch (error) {
         this.logger.error({ err: error }, 'processing step failed; retrying');
         await this.pause(ERROR_PAUSE_MS);
@@ -61,7 +68,8 @@ export class ProcessingLoop {
         continue;
       }
       for (const resolve of this.idleWaiters.splice(0)) resolve();
-      await this.pause(IDLE_POLL_MS);
+      const untilDue = await this.scheduler.msUntilNext().catch(() => undefined);
+      await this.pause(Math.min(IDLE_POLL_MS, untilDue ?? IDLE_POLL_MS));
     }
   }
 

@@ -2,25 +2,21 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { aliasTargetsOf, identifiersOf } from '../../identity/identifiers.js';
-import { IdentityWorkingSet } from '../../identity/working-set.js';
 import type { Identifier } from '../../mappings/schema.js';
 import type { RelayStore, StoredEvent } from '../../store/port.js';
 import type { IdentifierRef, ProcessingCommit } from '../../store/profile-port.js';
 import { engineEventFromStored } from '../traits/engine-event.js';
-import {
-  applyToProfile,
-  emptyProfileState,
-  mergeProfiles,
-  parseProfileState,
-  type ProfileState,
-  type TraitSetup,
-} from './profile-state.js';
+import { applyToProfile, type AudienceRules, type TraitSetup } from './profile-state.js';
+import { profileWorkingSet } from './profile-working-set.js';
+import { settleProfile, type Settled, type SettleSetup } from './settle.js';
 
 export const TRAITS_CURSOR = 'traits';
 
 export interface ProcessingSetup {
   identifiers: readonly Identifier[];
   traits: TraitSetup;
+  rules: AudienceRules;
+  syncedTraits: readonly string[];
 }
 
 export interface ProcessorDeps {
@@ -29,14 +25,16 @@ export interface ProcessorDeps {
   metrics: Metrics;
   logger: Logger;
   setup: () => ProcessingSetup;
+  /** False while a backfill has not yet reached this profile for this audience or trait. */
+  isSettled: (key: string, profileId: string) => boolean;
   batchSize?: number;
 }
 
 /**
- * Consumes the event log in order. Each batch resolves identities, updates trait state and
- * advances the cursor in ONE transaction, so a crash at any point replays the batch from the
- * last committed cursor and nothing is counted twice. One loop per store: every profile is
- * processed by one worker at a time.
+ * Consumes the event log in order. Each batch resolves identities, updates trait and rule state,
+ * re-evaluates audiences, writes the outbox and advances the cursor in ONE transaction, so a crash
+ * at any point replays the batch from the last committed cursor: nothing is counted or queued twice.
+ * One loop per store, so every profile is processed by one worker at a time.
  */
 export class EventProcessor {
   private readonly batchSize: number;
@@ -54,7 +52,7 @@ export class EventProcessor {
     const started = process.hrtime.bigint();
     const commit = await this.processEvents(events);
     await store.commitProcessing(commit);
-    this.observe(events, Number(process.hrtime.bigint() - started) / 1e9);
+    this.observe(events, commit, Number(process.hrtime.bigint() - started) / 1e9);
     return events.length;
   }
 
@@ -68,27 +66,48 @@ export class EventProcessor {
     const allRefs: IdentifierRef[] = refs.flatMap((r) => [...r.identifiers, ...r.aliases]);
     const owners = await this.deps.store.findProfileIds(allRefs);
     const loaded = await this.deps.store.loadProfiles([...new Set(owners.values())]);
-    const workingSet = new IdentityWorkingSet<ProfileState>(owners, loaded, {
-      parseState: (text) => parseProfileState(text, setup.traits),
-      emptyState: () => emptyProfileState(setup.traits),
-      mergeStates: (into, from) => mergeProfiles(into, from, setup.traits),
-      serializeState: (state) => JSON.stringify(state),
-    });
+    const settled: Settled = { outbox: [], memberships: [] };
+    const workingSet = profileWorkingSet(owners, loaded, setup, now, settled);
+    const settleSetup: SettleSetup = { ...setup, isSettled: this.deps.isSettled };
     const profileEvents: ProcessingCommit['profileEvents'] = [];
     events.forEach((event, index) => {
       const { identifiers, aliases } = refs[index] as (typeof refs)[number];
       if (identifiers.length === 0) return;
       const profile = workingSet.resolve(event, identifiers, aliases, now);
-      profile.state = applyToProfile(profile.state, engineEventFromStored(event), setup.traits, now);
+      this.noteIfLate(event, now, setup.traits.allowedLatenessMs);
+      profile.state = applyToProfile(
+        profile.state,
+        engineEventFromStored(event),
+        setup.traits,
+        setup.rules,
+        now,
+      );
+      settleProfile(
+        profile,
+        settleSetup,
+        now,
+        { eventReceivedAt: event.receivedAt, messageId: event.messageId },
+        settled,
+      );
       profileEvents.push({ profileId: profile.id, seq: event.seq, eventTime: event.eventTime });
     });
     const last = events[events.length - 1] as StoredEvent;
-    return workingSet.toCommit({ name: TRAITS_CURSOR, seq: last.seq }, profileEvents);
+    const commit = workingSet.toCommit({ name: TRAITS_CURSOR, seq: last.seq }, profileEvents);
+    return { ...commit, outbox: settled.outbox, memberships: settled.memberships };
   }
 
-  private observe(events: StoredEvent[], seconds: number): void {
+  /** Late events are kept and counted but skip windowed traits (the engine decides that). */
+  private noteIfLate(event: StoredEvent, now: number, allowedLatenessMs: number): void {
+    const lateByMs = now - allowedLatenessMs - event.eventTime;
+    if (lateByMs <= 0) return;
+    this.deps.metrics.lateEventsTotal.inc({ source: event.source });
+    this.deps.logger.debug({ messageId: event.messageId, lateByMs }, 'event older than allowed lateness');
+  }
+
+  private observe(events: StoredEvent[], commit: ProcessingCommit, seconds: number): void {
     const { metrics, clock } = this.deps;
     metrics.eventsProcessedTotal.inc(events.length);
+    metrics.outboxRowsTotal.inc({ cause: 'event' }, commit.outbox.length);
     metrics.processingBatchSeconds.observe(seconds);
     const last = events[events.length - 1] as StoredEvent;
     metrics.processingLagSeconds.set(Math.max(0, clock.now() - last.receivedAt) / 1000);

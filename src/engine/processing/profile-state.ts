@@ -12,18 +12,29 @@ export interface TraitComputer {
   values(state: ProfileTraits, now: number): Record<string, unknown>;
 }
 
+import type { AudienceRules } from '../rules/rules.js';
+import type { PerformedState } from '../rules/performed-state.js';
+
+export type { AudienceRules, PerformedState };
+
 /**
- * A profile's stored state: the engine's trait state plus, per computed trait, the hash of the
- * definition that state was built with. A trait whose definition changed is reset before its next
- * event and rebuilt from history by the backfill.
+ * A profile's stored state: the engine's trait state; per computed trait, the hash of the definition
+ * that state was built with (a trait whose definition changed is reset before its next event and
+ * rebuilt from history by the backfill); the rule engine's `performed` state; the audience
+ * memberships and synced trait values last written to the outbox (what the next change is diffed
+ * against).
  */
 export interface ProfileState extends ProfileTraits {
   definitions: Record<string, string>;
+  performed: PerformedState;
+  memberships: Record<string, boolean>;
+  /** Synced trait name -> JSON text of the value last written to the outbox. */
+  synced: Record<string, string>;
 }
 
 /** The trait definitions in force: the full engine, one engine per trait, and each definition's hash. */
 export interface TraitSetup {
-  engine: TraitComputer;
+  engine: TraitComputer & { nextChangeAt(state: ProfileTraits, now: number): number | undefined };
   single: Record<string, TraitComputer>;
   hashes: Record<string, string>;
   allowedLatenessMs: number;
@@ -32,11 +43,24 @@ export interface TraitSetup {
 export function parseProfileState(text: string, setup: TraitSetup): ProfileState {
   const parsed = JSON.parse(text) as Partial<ProfileState>;
   if (!parsed.computed || !parsed.plain) return emptyProfileState(setup);
-  return { computed: parsed.computed, plain: parsed.plain, definitions: parsed.definitions ?? {} };
+  return {
+    computed: parsed.computed,
+    plain: parsed.plain,
+    definitions: parsed.definitions ?? {},
+    performed: parsed.performed ?? {},
+    memberships: parsed.memberships ?? {},
+    synced: parsed.synced ?? {},
+  };
 }
 
 export function emptyProfileState(setup: TraitSetup): ProfileState {
-  return { ...setup.engine.emptyState(), definitions: { ...setup.hashes } };
+  return {
+    ...setup.engine.emptyState(),
+    definitions: { ...setup.hashes },
+    performed: {},
+    memberships: {},
+    synced: {},
+  };
 }
 
 /** Resets traits whose definition changed (or is new) since this state was built; drops removed ones. */
@@ -58,15 +82,25 @@ export function applyToProfile(
   state: ProfileState,
   event: EngineEvent,
   setup: TraitSetup,
+  rules: AudienceRules,
   now: number,
 ): ProfileState {
   const aligned = alignWithDefinitions(state, setup);
   const next = setup.engine.applyEvent(aligned, event, { now, allowedLatenessMs: setup.allowedLatenessMs });
-  return { ...next, definitions: aligned.definitions };
+  const performed = rules.applyEvent(aligned.performed, event, now);
+  return { ...aligned, computed: next.computed, plain: next.plain, performed };
 }
 
-export function mergeProfiles(into: ProfileState, from: ProfileState, setup: TraitSetup): ProfileState {
+/** Both profiles as one person; memberships and synced values stay the surviving profile's (diffed next). */
+export function mergeProfiles(
+  into: ProfileState,
+  from: ProfileState,
+  setup: TraitSetup,
+  rules: AudienceRules,
+): ProfileState {
   const a = alignWithDefinitions(into, setup);
   const b = alignWithDefinitions(from, setup);
-  return { ...setup.engine.merge(a, b), definitions: a.definitions };
+  const performed = rules.merge(a.performed, b.performed);
+  const merged = setup.engine.merge(a, b);
+  return { ...a, computed: merged.computed, plain: merged.plain, performed };
 }

@@ -3,7 +3,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { canonicalJson, sha256Hex } from '../../lib/hash.js';
 import type { RelayConfig } from '../../mappings/schema.js';
 import { loadModelFile } from '../models/load.js';
-import { createTraitEngine } from '../traits/engine.js';
+import { createAudienceRules } from '../rules/rules.js';
+import { createTraitEngine, traitDependencies } from '../traits/engine.js';
+import type { TraitDefinition } from '../../mappings/traits-schema.js';
 import type { ProcessingSetup } from './processor.js';
 
 /**
@@ -16,8 +18,15 @@ export function buildProcessingSetup(config: RelayConfig, mappingsDir: string): 
   const modelPath = (file: string) => (isAbsolute(file) ? file : resolve(root, file));
   const loadModel = (file: string) => loadModelFile(modelPath(file));
   const defs = config.traits;
+  // A trait rebuilt alone still needs the traits its conditions read (a score on rfm.tier).
+  const withDependencies = (name: string) =>
+    Object.fromEntries(
+      [name, ...traitDependencies(defs[name] as TraitDefinition)]
+        .filter((dependency) => defs[dependency] !== undefined)
+        .map((dependency) => [dependency, defs[dependency] as TraitDefinition]),
+    );
   const single = Object.fromEntries(
-    Object.entries(defs).map(([name, def]) => [name, createTraitEngine({ [name]: def }, { loadModel })]),
+    Object.keys(defs).map((name) => [name, createTraitEngine(withDependencies(name), { loadModel })]),
   );
   const hashes = Object.fromEntries(
     Object.entries(defs).map(([name, def]) => {
@@ -27,6 +36,8 @@ export function buildProcessingSetup(config: RelayConfig, mappingsDir: string): 
   );
   return {
     identifiers: config.identity.identifiers,
+    rules: createAudienceRules(config.audiences),
+    syncedTraits: syncedTraitsOf(config),
     traits: {
       engine: createTraitEngine(defs, { loadModel }),
       single,
@@ -34,4 +45,25 @@ export function buildProcessingSetup(config: RelayConfig, mappingsDir: string): 
       allowedLatenessMs: config.identity.allowed_lateness,
     },
   };
+}
+
+/** Every trait or trait path some destination syncs. */
+export function syncedTraitsOf(config: RelayConfig): string[] {
+  const names = new Set<string>();
+  for (const destination of Object.values(config.destinations ?? {})) {
+    const traits = (destination as { traits?: unknown }).traits;
+    if (Array.isArray(traits)) for (const name of traits) names.add(String(name));
+    else if (traits && typeof traits === 'object') for (const name of Object.keys(traits)) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/** The hash of every definition in force, keyed `trait:<name>` / `audience:<name>` (what backfills follow). */
+export function definitionHashes(config: RelayConfig, setup: ProcessingSetup): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  for (const [name, hash] of Object.entries(setup.traits.hashes)) hashes[`trait:${name}`] = hash;
+  for (const [name, audience] of Object.entries(config.audiences)) {
+    hashes[`audience:${name}`] = sha256Hex(canonicalJson(audience.rule)).slice(0, 16);
+  }
+  return hashes;
 }

@@ -23,10 +23,15 @@ export const distinctKind: TraitKind<DistinctTrait, DistinctState> = {
     if (event.eventTime <= ctx.now - def.window) return state;
     const value = scalarKey(valueAtPath(event.body, def.property));
     if (value === undefined) return state;
-    dropExpired(state, ctx.now - def.window);
     const previous = state.seen[value];
-    if (previous === undefined || event.eventTime > previous) state.seen[value] = event.eventTime;
-    keepMostRecent(state, def.limit);
+    if (previous !== undefined) {
+      if (event.eventTime > previous) state.seen[value] = event.eventTime;
+      return state;
+    }
+    // Only a new value can grow the state: drop expired values, then the oldest beyond the cap.
+    state.seen[value] = event.eventTime;
+    dropExpired(state, ctx.now - def.window);
+    if (Object.keys(state.seen).length > def.limit) delete state.seen[leastRecent(state)];
     return state;
   },
   merge(def, a, b) {
@@ -55,6 +60,19 @@ export const distinctKind: TraitKind<DistinctTrait, DistinctState> = {
 
 function dropExpired(state: DistinctState, cutoff: number): void {
   for (const [value, at] of Object.entries(state.seen)) if (at <= cutoff) delete state.seen[value];
+}
+
+/** The value seen longest ago; on equal times the one `keepMostRecent` would drop (alphabetically last). */
+function leastRecent(state: DistinctState): string {
+  let oldest = '';
+  let oldestAt = Infinity;
+  for (const [value, at] of Object.entries(state.seen)) {
+    if (at < oldestAt || (at === oldestAt && value > oldest)) {
+      oldest = value;
+      oldestAt = at;
+    }
+  }
+  return oldest;
 }
 
 function keepMostRecent(state: DistinctState, limit: number): void {

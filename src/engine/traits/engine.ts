@@ -135,3 +135,4 @@ function publishedValue(trait: BoundTrait, value: unknown): unknown {
 export { traitAt } from './trait-path.js';
 export { engineEventFromStored } from './engine-event.js';
 export type { ApplyContext, EngineEvent, PlainTrait, ProfileTraits } from './types.js';
+export { traitDependencies } from './dependencies.js';

@@ -4,6 +4,7 @@ import type {
   MergeRecord,
   ProcessingCommit,
   ProfileRecord,
+  StoredOutboxRow,
   TraitDefinitionRow,
 } from '../profile-port.js';
 import { identifierKey } from '../profile-port.js';
@@ -14,24 +15,35 @@ interface ProfileRow {
   version: number;
   created_at: number;
   updated_at: number;
+  next_wake_at: number | null;
+}
+
+interface OutboxDbRow {
+  id: number;
+  profile_id: string;
+  kind: 'audience' | 'trait';
+  name: string;
+  value: string;
+  profile_version: number;
+  at: number;
+  event_received_at: number | null;
+  message_id: string | null;
 }
 
 /** The profile half of the SQLite backend; every method is one statement or one transaction. */
 export class SqliteProfiles {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly commitTx: (commit: ProcessingCommit) => void;
-  private readonly saveStatesTx: (updates: { id: string; state: string; version: number }[]) => number;
+  private readonly recordSizesTx: (at: number, sizes: Record<string, number>) => void;
   private readonly saveDefinitionsTx: (rows: TraitDefinitionRow[], removed: string[]) => void;
 
   constructor(private readonly db: Database) {
     this.statements = prepareStatements(db);
     this.commitTx = db.transaction((commit: ProcessingCommit) => this.applyCommit(commit));
-    this.saveStatesTx = db.transaction((updates: { id: string; state: string; version: number }[]) =>
-      updates.reduce(
-        (saved, u) => saved + this.statements.saveState.run(u.state, u.id, u.version).changes,
-        0,
-      ),
-    );
+    this.recordSizesTx = db.transaction((at: number, sizes: Record<string, number>) => {
+      for (const [audience, size] of Object.entries(sizes))
+        this.statements.recordSize.run(audience, at, size);
+    });
     this.saveDefinitionsTx = db.transaction((rows: TraitDefinitionRow[], removed: string[]) => {
       for (const name of removed) this.statements.deleteDefinition.run(name);
       for (const row of rows) {
@@ -72,6 +84,7 @@ export class SqliteProfiles {
         version: row.version,
         createdAt: row.created_at,
         updatedAt: row.updated_at,
+        nextWakeAt: row.next_wake_at,
         identifiers: this.statements.identifiersOf.all(id) as IdentifierRef[],
       });
     }
@@ -113,8 +126,45 @@ export class SqliteProfiles {
     return (this.statements.countProfiles.get() as { n: number }).n;
   }
 
-  saveProfileStates(updates: { id: string; state: string; version: number }[]): number {
-    return this.saveStatesTx(updates);
+  dueProfiles(now: number, limit: number): string[] {
+    return (this.statements.due.all(now, limit) as { profile_id: string }[]).map((row) => row.profile_id);
+  }
+
+  nextWakeAt(): number | undefined {
+    return (this.statements.nextWake.get() as { at: number | null }).at ?? undefined;
+  }
+
+  audienceSizes(): Record<string, number> {
+    const rows = this.statements.sizes.all() as { audience: string; n: number }[];
+    return Object.fromEntries(rows.map((row) => [row.audience, row.n]));
+  }
+
+  audienceMembers(audience: string, limit: number): string[] {
+    return (this.statements.members.all(audience, limit) as { profile_id: string }[]).map(
+      (row) => row.profile_id,
+    );
+  }
+
+  recordAudienceSizes(at: number, sizes: Record<string, number>): void {
+    this.recordSizesTx(at, sizes);
+  }
+
+  audienceSizeHistory(audience: string, since: number): { at: number; size: number }[] {
+    return this.statements.sizeHistory.all(audience, since) as { at: number; size: number }[];
+  }
+
+  readOutbox(afterId: number, limit: number): StoredOutboxRow[] {
+    return (this.statements.outbox.all(afterId, limit) as OutboxDbRow[]).map((row) => ({
+      id: row.id,
+      profileId: row.profile_id,
+      kind: row.kind,
+      name: row.name,
+      value: row.value,
+      profileVersion: row.profile_version,
+      at: row.at,
+      eventReceivedAt: row.event_received_at,
+      messageId: row.message_id,
+    }));
   }
 
   traitDefinitions(): TraitDefinitionRow[] {
@@ -149,17 +199,41 @@ export class SqliteProfiles {
       s.repointEvents.run(merge.profileId, merge.mergedProfileId);
       s.repointMerges.run(merge.profileId, merge.mergedProfileId);
       s.tombstone.run(merge.profileId, merge.mergedProfileId);
+      s.dropMemberships.run(merge.mergedProfileId);
       s.insertMerge.run(merge.profileId, merge.mergedProfileId, merge.at, merge.messageId, merge.reason);
     }
     for (const profile of commit.profiles) {
-      s.upsertProfile.run(profile.id, profile.state, profile.version, profile.createdAt, profile.updatedAt);
+      s.upsertProfile.run(
+        profile.id,
+        profile.state,
+        profile.version,
+        profile.createdAt,
+        profile.updatedAt,
+        profile.nextWakeAt,
+      );
     }
     for (const identifier of commit.identifiers) {
       s.upsertIdentifier.run(identifier.kind, identifier.value, identifier.profileId);
     }
     for (const event of commit.profileEvents)
       s.insertProfileEvent.run(event.profileId, event.eventTime, event.seq);
-    s.setCursor.run(commit.cursor.name, commit.cursor.seq);
+    for (const row of commit.outbox) {
+      s.insertOutbox.run(
+        row.profileId,
+        row.kind,
+        row.name,
+        row.value,
+        row.profileVersion,
+        row.at,
+        row.eventReceivedAt,
+        row.messageId,
+      );
+    }
+    for (const change of commit.memberships) {
+      if (change.member) s.addMember.run(change.audience, change.profileId, change.at);
+      else s.removeMember.run(change.audience, change.profileId);
+    }
+    if (commit.cursor) s.setCursor.run(commit.cursor.name, commit.cursor.seq);
   }
 }
 
@@ -175,10 +249,36 @@ function prepareStatements(db: Database) {
       `SELECT kind, value FROM identifiers WHERE profile_id = ? ORDER BY kind, value`,
     ),
     upsertProfile: db.prepare(
-      `INSERT INTO profiles (profile_id, state, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO profiles (profile_id, state, version, created_at, updated_at, next_wake_at)
+       VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (profile_id) DO UPDATE SET state = excluded.state, version = excluded.version,
-         updated_at = excluded.updated_at`,
+         updated_at = excluded.updated_at, next_wake_at = excluded.next_wake_at`,
     ),
+    dropMemberships: db.prepare(`DELETE FROM audience_members WHERE profile_id = ?`),
+    addMember: db.prepare(
+      `INSERT INTO audience_members (audience, profile_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    removeMember: db.prepare(`DELETE FROM audience_members WHERE audience = ? AND profile_id = ?`),
+    insertOutbox: db.prepare(
+      `INSERT INTO outbox (profile_id, kind, name, value, profile_version, at, event_received_at, message_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    outbox: db.prepare(`SELECT * FROM outbox WHERE id > ? ORDER BY id LIMIT ?`),
+    due: db.prepare(
+      `SELECT profile_id FROM profiles
+       WHERE next_wake_at IS NOT NULL AND next_wake_at <= ? AND merged_into IS NULL
+       ORDER BY next_wake_at LIMIT ?`,
+    ),
+    nextWake: db.prepare(`SELECT min(next_wake_at) AS at FROM profiles WHERE next_wake_at IS NOT NULL`),
+    sizes: db.prepare(`SELECT audience, count(*) AS n FROM audience_members GROUP BY audience`),
+    members: db.prepare(
+      `SELECT profile_id FROM audience_members WHERE audience = ? ORDER BY since DESC, profile_id LIMIT ?`,
+    ),
+    recordSize: db.prepare(
+      `INSERT INTO audience_sizes (audience, at, size) VALUES (?, ?, ?)
+       ON CONFLICT DO UPDATE SET size = excluded.size`,
+    ),
+    sizeHistory: db.prepare(`SELECT at, size FROM audience_sizes WHERE audience = ? AND at >= ? ORDER BY at`),
     tombstone: db.prepare(`UPDATE profiles SET merged_into = ?, state = '{}' WHERE profile_id = ?`),
     repointIdentifiers: db.prepare(`UPDATE identifiers SET profile_id = ? WHERE profile_id = ?`),
     repointEvents: db.prepare(`UPDATE profile_events SET profile_id = ? WHERE profile_id = ?`),
@@ -202,9 +302,6 @@ function prepareStatements(db: Database) {
       `SELECT profile_id FROM profiles WHERE profile_id > ? AND merged_into IS NULL ORDER BY profile_id LIMIT ?`,
     ),
     countProfiles: db.prepare(`SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL`),
-    saveState: db.prepare(
-      `UPDATE profiles SET state = ?, version = version + 1 WHERE profile_id = ? AND version = ? AND merged_into IS NULL`,
-    ),
     definitions: db.prepare(`SELECT * FROM trait_definitions ORDER BY name`),
     upsertDefinition: db.prepare(
       `INSERT INTO trait_definitions (name, hash, status, after_profile, done, total, updated_at)

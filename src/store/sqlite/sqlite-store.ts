@@ -7,6 +7,7 @@ import type {
   MergeRecord,
   ProcessingCommit,
   ProfileRecord,
+  StoredOutboxRow,
   TraitDefinitionRow,
 } from '../profile-port.js';
 import {
@@ -60,7 +61,10 @@ export class SqliteStore implements RelayStore {
     after: Statement;
     bySeq: Statement;
     count: Statement;
+    lastSeq: Statement;
     pruneDedupe: Statement;
+    pruneTimeline: Statement;
+    pruneEvents: Statement;
   };
   private readonly profiles: SqliteProfiles;
   private closed = false;
@@ -88,7 +92,10 @@ export class SqliteStore implements RelayStore {
       after: this.db.prepare(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
       bySeq: this.db.prepare(`SELECT * FROM events WHERE seq = ?`),
       count: this.db.prepare(`SELECT count(*) AS n FROM events`),
+      lastSeq: this.db.prepare(`SELECT coalesce(max(seq), 0) AS seq FROM events`),
       pruneDedupe: this.db.prepare(`DELETE FROM dedupe_keys WHERE received_at < ?`),
+      pruneTimeline: this.db.prepare(`DELETE FROM profile_events WHERE event_time < ? AND seq <= ?`),
+      pruneEvents: this.db.prepare(`DELETE FROM events WHERE event_time < ? AND seq <= ?`),
     };
     this.profiles = new SqliteProfiles(this.db);
     const appendGroup = this.db.transaction((events: NewEvent[]) =>
@@ -125,8 +132,21 @@ export class SqliteStore implements RelayStore {
     return (this.statements.count.get() as { n: number }).n;
   }
 
+  async lastSeq(): Promise<number> {
+    return (this.statements.lastSeq.get() as { seq: number }).seq;
+  }
+
   async pruneDedupeKeys(receivedBefore: number): Promise<number> {
     return this.guard(() => this.statements.pruneDedupe.run(receivedBefore).changes);
+  }
+
+  async pruneEvents(eventTimeBefore: number, processedSeq: number): Promise<number> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        this.statements.pruneTimeline.run(eventTimeBefore, processedSeq);
+        return this.statements.pruneEvents.run(eventTimeBefore, processedSeq).changes;
+      })(),
+    );
   }
 
   async checkWritable(): Promise<void> {
@@ -181,8 +201,32 @@ export class SqliteStore implements RelayStore {
     return this.profiles.countProfiles();
   }
 
-  async saveProfileStates(updates: { id: string; state: string; version: number }[]): Promise<number> {
-    return this.guard(() => this.profiles.saveProfileStates(updates));
+  async dueProfiles(now: number, limit: number): Promise<string[]> {
+    return this.profiles.dueProfiles(now, limit);
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    return this.profiles.nextWakeAt();
+  }
+
+  async audienceSizes(): Promise<Record<string, number>> {
+    return this.profiles.audienceSizes();
+  }
+
+  async audienceMembers(audience: string, limit: number): Promise<string[]> {
+    return this.profiles.audienceMembers(audience, limit);
+  }
+
+  async recordAudienceSizes(at: number, sizes: Record<string, number>): Promise<void> {
+    this.guard(() => this.profiles.recordAudienceSizes(at, sizes));
+  }
+
+  async audienceSizeHistory(audience: string, since: number): Promise<{ at: number; size: number }[]> {
+    return this.profiles.audienceSizeHistory(audience, since);
+  }
+
+  async readOutbox(afterId: number, limit: number): Promise<StoredOutboxRow[]> {
+    return this.profiles.readOutbox(afterId, limit);
   }
 
   async traitDefinitions(): Promise<TraitDefinitionRow[]> {

@@ -144,7 +144,7 @@ describe('configuration changes on a running relay', () => {
     const backfills = (
       (await status.json()) as { backfills: { name: string; status: string; done: number }[] }
     ).backfills;
-    expect(backfills.find((row) => row.name === 'big_orders_365d')).toMatchObject({ status: 'ready' });
+    expect(backfills.find((row) => row.name === 'trait:big_orders_365d')).toMatchObject({ status: 'ready' });
   });
 
   it('refuses an invalid mapping file, reports every error and keeps serving the last good configuration', async () => {

@@ -43,7 +43,10 @@ const Step = z.union([
     expect: z.record(z.string(), z.unknown()).optional(),
     expect_next_change_at: Iso.nullable().optional(),
   }),
-  z.strictObject({ merge: z.strictObject({ from: z.string(), into: z.string() }), note: z.string().optional() }),
+  z.strictObject({
+    merge: z.strictObject({ from: z.string(), into: z.string() }),
+    note: z.string().optional(),
+  }),
 ]);
 type Step = z.infer<typeof Step>;
 
@@ -62,7 +65,12 @@ function engineEventOf(written: Record<string, unknown>, profile: string, receiv
   return engineEventFromStored({ ...stored, body: JSON.parse(stored.body) as Record<string, unknown> });
 }
 
-function expectTraits(engine: TraitEngine, state: ProfileTraits, now: number, expected: Record<string, unknown>) {
+function expectTraits(
+  engine: TraitEngine,
+  state: ProfileTraits,
+  now: number,
+  expected: Record<string, unknown>,
+) {
   const values = engine.values(state, now);
   for (const [path, want] of Object.entries(expected)) {
     const got = traitAt(values, path);
@@ -99,7 +107,8 @@ function runCase(testCase: Case): void {
         expect(next, `next change at, step ${index}`).toBe(want);
       }
     }
-    for (const [name, state] of profiles) profiles.set(name, JSON.parse(JSON.stringify(state)) as ProfileTraits);
+    for (const [name, state] of profiles)
+      profiles.set(name, JSON.parse(JSON.stringify(state)) as ProfileTraits);
   });
 }
 

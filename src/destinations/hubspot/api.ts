@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * HubSpot CRM v3 wire shapes (CONTRACTS.md §2), shared by the payload builder, the classifier and the
+ * fake server. Response fields are all optional: HubSpot documents its error body as "treat every
+ * field as optional", and the classifier must never throw on an odd body.
+ */
+
+/** `POST /crm/v3/objects/contacts/batch/upsert`. */
+export const UPSERT_PATH = '/crm/v3/objects/contacts/batch/upsert';
+
+/** Inputs per batch request [doc: "objects_per_request 100"; code: `MAX_HUBSPOT_BATCH_SIZE = 100`]. */
+export const MAX_INPUTS = 100;
+
+export const UpsertInput = z.object({
+  idProperty: z.literal('email'),
+  id: z.string(),
+  objectWriteTraceId: z.string(),
+  properties: z.record(z.string(), z.string()),
+});
+export type UpsertInput = z.infer<typeof UpsertInput>;
+
+export const UpsertBody = z.object({ inputs: z.array(UpsertInput) });
+export type UpsertBody = z.infer<typeof UpsertBody>;
+
+/** `context` of an error: which inputs it is about (trace ids we sent, or the `id` values). */
+export const ErrorContext = z
+  .object({
+    objectWriteTraceId: z.array(z.string()).optional().catch(undefined),
+    ids: z.array(z.string()).optional().catch(undefined),
+  })
+  .partial();
+export type ErrorContext = z.infer<typeof ErrorContext>;
+
+/** One error: the whole body of a 4xx, or one entry of a 207's `errors[]`. */
+export const HubspotError = z.object({
+  status: z.string().optional().catch(undefined),
+  category: z.string().optional().catch(undefined),
+  subCategory: z.string().optional().catch(undefined),
+  message: z.string().optional().catch(undefined),
+  policyName: z.string().optional().catch(undefined),
+  errorType: z.string().optional().catch(undefined),
+  context: ErrorContext.optional().catch(undefined),
+  errors: z.array(z.unknown()).optional().catch(undefined),
+});
+export type HubspotError = z.infer<typeof HubspotError>;
+
+export const BatchResult = z.object({
+  id: z.string().optional().catch(undefined),
+  objectWriteTraceId: z.string().optional().catch(undefined),
+  properties: z.record(z.string(), z.unknown()).optional().catch(undefined),
+});
+export type BatchResult = z.infer<typeof BatchResult>;
+
+/** A batch write answer, 200 or 207. */
+export const BatchResponse = z.object({
+  status: z.string().optional().catch(undefined),
+  results: z.array(BatchResult.catch({})).optional().catch(undefined),
+  numErrors: z.number().optional().catch(undefined),
+  errors: z.array(HubspotError.catch({})).optional().catch(undefined),
+});
+export type BatchResponse = z.infer<typeof BatchResponse>;
+
+/** Reads a response body leniently: a body that is not an object reads as `{}`. */
+export function readError(body: unknown): HubspotError {
+  const parsed = HubspotError.safeParse(body);
+  return parsed.success ? parsed.data : {};
+}
+
+export function readBatchResponse(body: unknown): BatchResponse {
+  const parsed = BatchResponse.safeParse(body);
+  return parsed.success ? parsed.data : {};
+}
+
+/** The inputs of a request this destination built, or [] for a body that is not ours. */
+export function readInputs(body: unknown): UpsertInput[] {
+  const parsed = UpsertBody.safeParse(body);
+  return parsed.success ? parsed.data.inputs : [];
+}

@@ -1,0 +1,116 @@
+import type { ItemOutcome } from '../../delivery/destination.js';
+import {
+  readBatchResponse,
+  readError,
+  type BatchResult,
+  type HubspotError,
+  type UpsertInput,
+} from './api.js';
+import { redactText } from './redact.js';
+
+/**
+ * Per-input outcomes from a HubSpot answer (CONTRACTS.md §2 "207 Multi-Status"). An error names
+ * the inputs it is about in `context.objectWriteTraceId` (the `<profileId>:<version>` we sent) or
+ * `context.ids` (the e-mails). Outcomes are in input order, one per input.
+ */
+
+/** A 2xx (200 COMPLETE or 207 Multi-Status) to a batch upsert. */
+export function outcomesOfBatchAnswer(status: number, body: unknown, inputs: UpsertInput[]): ItemOutcome[] {
+  const answer = readBatchResponse(body);
+  const results = answer.results ?? [];
+  const errors = answer.errors ?? [];
+  const outcomes: (ItemOutcome | undefined)[] = inputs.map(() => undefined);
+  const unattributed: HubspotError[] = [];
+  for (const error of errors) {
+    const named = namedInputs(error, inputs);
+    if (named.length === 0) unattributed.push(error);
+    for (const position of named) outcomes[position] ??= { kind: 'reject', reason: describe(status, error) };
+  }
+  const rejected = outcomes.filter((outcome) => outcome !== undefined).length;
+  // Every input not named by an error must be accounted for: by its trace id or e-mail in
+  // `results[]`, or by the count when results do not echo them.
+  const written = writtenInputs(results, inputs);
+  const allWritten = results.length >= inputs.length - rejected;
+  const missing = missingReason(status, results.length, errors.length, unattributed);
+  return inputs.map(
+    (_input, position): ItemOutcome =>
+      outcomes[position] ??
+      (allWritten || written.has(position) ? { kind: 'ok' } : { kind: 'retry', reason: missing }),
+  );
+}
+
+/**
+ * A 400 that refused the whole batch. When the error names inputs (a duplicate e-mail, one invalid
+ * value), only those are rejected; the others were not written and are retried, so one bad input
+ * never sinks the other 99. An error that names none rejects every input.
+ */
+export function outcomesOfRefusedBatch(status: number, body: unknown, inputs: UpsertInput[]): ItemOutcome[] {
+  const top = readError(body);
+  const errors = [top, ...(top.errors ?? []).map((nested) => readError(nested))];
+  const outcomes: (ItemOutcome | undefined)[] = inputs.map(() => undefined);
+  for (const error of errors) {
+    for (const position of namedInputs(error, inputs)) {
+      outcomes[position] ??= { kind: 'reject', reason: describe(status, { ...top, ...error }) };
+    }
+  }
+  const anyNamed = outcomes.some((outcome) => outcome !== undefined);
+  const refused = describe(status, top);
+  return outcomes.map(
+    (outcome): ItemOutcome =>
+      outcome ??
+      (anyNamed
+        ? {
+            kind: 'retry',
+            reason: `not written: HubSpot refused the batch because of another input (${refused})`,
+          }
+        : { kind: 'reject', reason: refused }),
+  );
+}
+
+/** `HubSpot 400 VALIDATION_ERROR: Property values were not valid: ...`, e-mails hashed, bounded. */
+export function describe(status: number, error: HubspotError): string {
+  const category = [error.category ?? error.errorType, error.subCategory].filter(Boolean).join('/');
+  const message = error.message === undefined ? '' : redactText(error.message);
+  const text = `HubSpot ${status}${category ? ` ${category}` : ''}${message ? `: ${message}` : ''}`;
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+function namedInputs(error: HubspotError, inputs: UpsertInput[]): number[] {
+  const traceIds = new Set(error.context?.objectWriteTraceId ?? []);
+  const ids = new Set((error.context?.ids ?? []).map((id) => id.trim().toLowerCase()));
+  const named: number[] = [];
+  inputs.forEach((input, position) => {
+    if (traceIds.has(input.objectWriteTraceId) || ids.has(input.id)) named.push(position);
+  });
+  return named;
+}
+
+function writtenInputs(results: BatchResult[], inputs: UpsertInput[]): Set<number> {
+  const traceIds = new Set<string>();
+  const emails = new Set<string>();
+  for (const result of results) {
+    if (result.objectWriteTraceId !== undefined) traceIds.add(result.objectWriteTraceId);
+    const email = result.properties?.email;
+    if (typeof email === 'string') emails.add(email.trim().toLowerCase());
+  }
+  const written = new Set<number>();
+  inputs.forEach((input, position) => {
+    if (traceIds.has(input.objectWriteTraceId) || emails.has(input.id)) written.add(position);
+  });
+  return written;
+}
+
+function missingReason(
+  status: number,
+  results: number,
+  errors: number,
+  unattributed: HubspotError[],
+): string {
+  if (results === 0 && errors === 0) {
+    // CONTRACTS.md §2: RudderStack treats a 2xx with results:[] and errors:[] as a silent failure.
+    return `silent failure: HubSpot answered ${status} with no results and no errors`;
+  }
+  const first = unattributed[0];
+  if (first !== undefined) return `not confirmed: ${describe(status, first)} (not tied to an input)`;
+  return `not confirmed: missing from HubSpot's results (${status})`;
+}

@@ -1,0 +1,93 @@
+import { traitAt } from '../traits/trait-path.js';
+import type { MembershipChange, OutboxRow } from '../../store/profile-port.js';
+import type { ProfileDraft } from '../../identity/working-set.js';
+import type { AudienceRules, ProfileState, TraitSetup } from './profile-state.js';
+
+export interface SettleSetup {
+  traits: TraitSetup;
+  rules: AudienceRules;
+  /** Trait names (or dotted paths) some destination syncs: their changes go to the outbox. */
+  syncedTraits: readonly string[];
+  /** False while a backfill has not reached this profile for this audience or trait yet. */
+  isSettled: (name: string, profileId: string) => boolean;
+}
+
+export interface Cause {
+  eventReceivedAt: number | null;
+  messageId: string | null;
+}
+
+export interface Settled {
+  outbox: OutboxRow[];
+  memberships: MembershipChange[];
+}
+
+/**
+ * Re-evaluates a profile's audiences and synced traits at `now`, records what changed since the
+ * last outbox write (entered / exited / new trait value) and when time alone can next change it.
+ * The rows are committed in the same transaction as the state they come from.
+ */
+export function settleProfile(
+  profile: ProfileDraft<ProfileState>,
+  setup: SettleSetup,
+  now: number,
+  cause: Cause,
+  into: Settled,
+): void {
+  const state = profile.state;
+  const values = setup.traits.engine.values(state, now);
+  const { memberships, nextFlipAt } = setup.rules.evaluate(values, state.performed, now);
+  const version = profile.version + 1;
+  const row = (kind: OutboxRow['kind'], name: string, value: string): OutboxRow => ({
+    profileId: profile.id,
+    kind,
+    name,
+    value,
+    profileVersion: version,
+    at: now,
+    ...cause,
+  });
+  for (const [audience, member] of Object.entries(memberships)) {
+    if (!setup.isSettled(`audience:${audience}`, profile.id)) continue;
+    if ((state.memberships[audience] ?? false) === member) continue;
+    if (member) state.memberships[audience] = true;
+    else delete state.memberships[audience];
+    into.outbox.push(row('audience', audience, String(member)));
+    into.memberships.push({ audience, profileId: profile.id, member, at: now });
+  }
+  for (const audience of Object.keys(state.memberships)) {
+    if (memberships[audience] !== undefined) continue; // an audience removed from the configuration
+    delete state.memberships[audience];
+    into.memberships.push({ audience, profileId: profile.id, member: false, at: now });
+  }
+  for (const name of setup.syncedTraits) {
+    if (!setup.isSettled(`trait:${name.split('.')[0]}`, profile.id)) continue;
+    const text = JSON.stringify(traitAt(values, name) ?? null);
+    if (state.synced[name] === text) continue;
+    state.synced[name] = text;
+    into.outbox.push(row('trait', name, text));
+  }
+  profile.nextWakeAt = earliest(setup.traits.engine.nextChangeAt(state, now), nextFlipAt);
+}
+
+/** Exits for every audience a profile was in, when it disappears into another by a merge. */
+export function exitAll(profile: ProfileDraft<ProfileState>, now: number, cause: Cause, into: Settled): void {
+  for (const audience of Object.keys(profile.state.memberships)) {
+    into.outbox.push({
+      profileId: profile.id,
+      kind: 'audience',
+      name: audience,
+      value: 'false',
+      profileVersion: profile.version + 1,
+      at: now,
+      ...cause,
+    });
+    into.memberships.push({ audience, profileId: profile.id, member: false, at: now });
+  }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | null {
+  if (a === undefined) return b ?? null;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

@@ -1,0 +1,78 @@
+import { audienceIssues } from './audience-references.js';
+import type { ConfigError } from './load.js';
+import { defaultRelayConfig, type MappingFile, type RelayConfig } from './schema.js';
+
+/** A mapping file that parsed and validated on its own, with a way to point at its keys. */
+export interface ParsedFile {
+  name: string;
+  content: MappingFile;
+  locate: (path: PropertyKey[]) => { line: number; column: number };
+}
+
+/** Merges every file's sections; a name defined twice and broken cross-references are errors. */
+export function mergeFiles(
+  files: ParsedFile[],
+): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
+  const config = defaultRelayConfig();
+  const errors: ConfigError[] = [];
+  const sourceOrigin = new Map<string, string>();
+  const writeKeyOrigin = new Map<string, string>();
+  const sectionOrigin = new Map<string, string>();
+  const traitOrigin = new Map<string, string>();
+  const destinationOrigin = new Map<string, string>();
+  const audienceOrigin = new Map<string, ParsedFile>();
+  const duplicate = (file: ParsedFile, path: (string | number)[], message: string) =>
+    errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
+
+  for (const file of files) {
+    for (const [name, source] of Object.entries(file.content.sources ?? {})) {
+      const firstFile = sourceOrigin.get(name);
+      if (firstFile)
+        duplicate(file, ['sources', name], `source "${name}" is already defined in ${firstFile}`);
+      const keyOwner = writeKeyOrigin.get(source.write_key);
+      if (keyOwner)
+        duplicate(file, ['sources', name, 'write_key'], `write_key is already used by source "${keyOwner}"`);
+      sourceOrigin.set(name, file.name);
+      writeKeyOrigin.set(source.write_key, name);
+      config.sources[name] = source;
+    }
+    for (const [name, trait] of Object.entries(file.content.traits ?? {})) {
+      const firstFile = traitOrigin.get(name);
+      if (firstFile) duplicate(file, ['traits', name], `trait "${name}" is already defined in ${firstFile}`);
+      traitOrigin.set(name, file.name);
+      config.traits[name] = trait;
+    }
+    for (const [name, audience] of Object.entries(file.content.audiences ?? {})) {
+      const first = audienceOrigin.get(name);
+      if (first) {
+        // Keep the first definition: cross-reference errors then point at the file it came from.
+        duplicate(file, ['audiences', name], `audience "${name}" is already defined in ${first.name}`);
+        continue;
+      }
+      audienceOrigin.set(name, file);
+      config.audiences[name] = audience;
+    }
+    for (const [name, destination] of Object.entries(file.content.destinations ?? {})) {
+      const firstFile = destinationOrigin.get(name);
+      if (firstFile)
+        duplicate(file, ['destinations', name], `destination "${name}" is already defined in ${firstFile}`);
+      destinationOrigin.set(name, file.name);
+      config.destinations[name] = destination;
+    }
+    for (const section of ['identity', 'events'] as const) {
+      const value = file.content[section];
+      if (value === undefined) continue;
+      const firstFile = sectionOrigin.get(section);
+      if (firstFile) duplicate(file, [section], `section "${section}" is already defined in ${firstFile}`);
+      sectionOrigin.set(section, file.name);
+      if (section === 'identity') config.identity = file.content.identity ?? config.identity;
+      else config.events = file.content.events ?? config.events;
+    }
+  }
+  // Across files: references to audiences and traits, and cycles, each at the place it is written.
+  for (const issue of audienceIssues(config.audiences, config.traits)) {
+    const file = audienceOrigin.get(issue.audience);
+    if (file) duplicate(file, ['audiences', issue.audience, ...issue.path], issue.message);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}

@@ -1,0 +1,59 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DeliveryItem, HttpResult, ItemOutcome } from '../../src/delivery/destination.js';
+import { DESTINATIONS } from '../../src/destinations/registry.js';
+
+/**
+ * One runner for every destination's case files (`src/destinations/<name>/cases/*.json`):
+ * changes in -> the exact HTTP requests out; vendor responses in -> one outcome per item.
+ */
+interface DestinationCase {
+  name: string;
+  settings: unknown;
+  mapping: unknown;
+  items: DeliveryItem[];
+  expectRequests: {
+    method: string;
+    url: string;
+    headers?: Record<string, string>;
+    body: unknown;
+    items: number[];
+  }[];
+  expectSkipped?: { item: number; reason: string }[];
+  responses?: HttpResult[];
+  expectOutcomes?: ItemOutcome[][];
+}
+
+const root = new URL('../../src/destinations/', import.meta.url).pathname;
+
+for (const [type, destination] of Object.entries(DESTINATIONS)) {
+  const dir = join(root, type, 'cases');
+  const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.json')) : [];
+  describe(`destination ${type}`, () => {
+    it('has case files', () => {
+      expect(files.length).toBeGreaterThan(0);
+    });
+    for (const file of files) {
+      const testCase = JSON.parse(readFileSync(join(dir, file), 'utf8')) as DestinationCase;
+      it(`${file}: ${testCase.name}`, () => {
+        const configured = destination.configure(testCase.settings, testCase.mapping);
+        const built = configured.buildBatch(testCase.items);
+        expect(built.requests.map(({ headers: _headers, ...rest }) => rest)).toEqual(
+          testCase.expectRequests.map(({ headers: _headers, ...rest }) => rest),
+        );
+        testCase.expectRequests.forEach((expected, index) => {
+          if (expected.headers) expect(built.requests[index]?.headers).toMatchObject(expected.headers);
+        });
+        expect(built.skipped).toEqual(testCase.expectSkipped ?? []);
+        (testCase.responses ?? []).forEach((response, index) => {
+          const request = built.requests[index];
+          if (!request) throw new Error(`case has a response for request ${index}, which was not built`);
+          const outcomes = configured.classify(response, request);
+          expect(outcomes).toHaveLength(request.items.length);
+          expect(outcomes).toEqual(testCase.expectOutcomes?.[index]);
+        });
+      });
+    }
+  });
+}
