@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RelayEnv } from './config/env.js';
 import { LiveConfig, type ReloadTrigger } from './config/live-config.js';
+import { explainProfile, listAudiences, previewAudience } from './admin/audience-views.js';
 import { viewProfile } from './admin/profile-view.js';
 import { DefinitionBackfill } from './engine/processing/backfill.js';
 import { ProcessingLoop } from './engine/processing/loop.js';
@@ -47,6 +48,21 @@ interface Derived {
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+const SIZE_SNAPSHOT_INTERVAL_MS = 5 * 60 * 1000;
+const TREND_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Audience sizes now, as a metric and a point of the trend. */
+async function snapshotSizes(
+  store: RelayStore,
+  config: RelayConfig,
+  clock: Clock,
+  metrics: Metrics,
+): Promise<void> {
+  const sizes = await store.audienceSizes();
+  const all = Object.fromEntries(Object.keys(config.audiences).map((name) => [name, sizes[name] ?? 0]));
+  for (const [audience, size] of Object.entries(all)) metrics.audienceSize.set({ audience }, size);
+  await store.recordAudienceSizes(clock.now(), all);
+}
 
 /** Forgets dedupe keys past the dedupe window and processed events past the event retention. */
 async function pruneExpired(
@@ -157,6 +173,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       backfills: await store.traitDefinitions(),
     }),
     reloadConfig: () => reload('api'),
+    audiences: () => listAudiences(store, live.config.audiences, clock.now() - TREND_WINDOW_MS),
+    audienceMembers: async (name, limit) =>
+      live.config.audiences[name] ? store.audienceMembers(name, limit) : undefined,
+    preview: (request) =>
+      previewAudience(store, live.derived.processing, live.config.audiences, request, clock.now()),
+    explain: (kind, value, audience) =>
+      explainProfile(store, live.derived.processing, { kind, value }, audience, clock.now()),
   });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
@@ -166,12 +189,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     PRUNE_INTERVAL_MS,
   );
   pruneTimer.unref();
+  const snapshot = () =>
+    snapshotSizes(store, live.config, clock, metrics).catch((error: unknown) =>
+      logger.warn({ err: error }, 'audience size snapshot failed'),
+    );
+  const sizeTimer = setInterval(() => void snapshot(), SIZE_SNAPSHOT_INTERVAL_MS);
+  sizeTimer.unref();
+  void loop.whenIdle().then(snapshot);
   logger.info({ port, store: store.backend, sources: live.derived.sources.size }, 'relay listening');
 
   const close = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
     clearInterval(pruneTimer);
+    clearInterval(sizeTimer);
     live.close();
     await closeServer(server, env.SHUTDOWN_TIMEOUT_MS);
     await loop.stop();

@@ -3,6 +3,12 @@ import type { ReloadResult } from '../config/live-config.js';
 import type { RelayStore } from '../store/port.js';
 import type { IdentifierKind, TraitDefinitionRow } from '../store/profile-port.js';
 import { requireAdminToken } from './auth.js';
+import {
+  PreviewRequest,
+  type AudienceSummary,
+  type Explanation,
+  type PreviewResult,
+} from './audience-views.js';
 import type { ProfileView } from './profile-view.js';
 
 export interface AdminDeps {
@@ -11,6 +17,14 @@ export interface AdminDeps {
   profile: (kind: IdentifierKind, value: string) => Promise<ProfileView | undefined>;
   configStatus: () => Promise<ConfigStatus>;
   reloadConfig: () => Promise<ReloadResult>;
+  audiences: () => Promise<AudienceSummary[]>;
+  audienceMembers: (name: string, limit: number) => Promise<string[] | undefined>;
+  preview: (request: PreviewRequest) => Promise<PreviewResult>;
+  explain: (
+    kind: IdentifierKind,
+    value: string,
+    audience: string | undefined,
+  ) => Promise<Explanation | undefined>;
 }
 
 export interface ConfigStatus {
@@ -44,6 +58,18 @@ export function adminRouter(deps: AdminDeps): Router {
     });
   });
 
+  router.get('/profiles/explain', async (req, res) => {
+    const kind = PROFILE_QUERY_KEYS.find((key) => typeof req.query[key] === 'string');
+    if (!kind) return res.status(400).json({ error: 'query: one of userId, anonymousId or email is required' });
+    const audience = typeof req.query.audience === 'string' ? req.query.audience : undefined;
+    const explanation = await deps.explain(kind, String(req.query[kind]), audience);
+    if (!explanation) return res.status(404).json({ error: `${kind}: no profile has this identifier` });
+    if (audience && explanation.audiences[0]?.explain === undefined) {
+      return res.status(404).json({ error: `audience: no audience named ${audience}` });
+    }
+    res.json(explanation);
+  });
+
   router.get('/profiles', async (req, res) => {
     const kind = PROFILE_QUERY_KEYS.find((key) => typeof req.query[key] === 'string');
     if (!kind)
@@ -60,6 +86,29 @@ export function adminRouter(deps: AdminDeps): Router {
       deps.store.readCursor('traits'),
     ]);
     res.json({ storedSeq, processedSeq, pending: Math.max(0, storedSeq - processedSeq) });
+  });
+
+  router.get('/audiences', async (_req, res) => {
+    res.json({ audiences: await deps.audiences() });
+  });
+
+  router.get('/audiences/:name/members', async (req, res) => {
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 50) || 50));
+    const members = await deps.audienceMembers(req.params.name, limit);
+    if (!members) return res.status(404).json({ error: `audience: no audience named ${req.params.name}` });
+    res.json({ audience: req.params.name, members });
+  });
+
+  router.post('/audiences/preview', express.json({ limit: '64kb' }), async (req, res) => {
+    const parsed = PreviewRequest.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({
+        path: issue.path.join('.') || 'body',
+        message: issue.message,
+      }));
+      return res.status(400).json({ error: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues });
+    }
+    res.json(await deps.preview(parsed.data));
   });
 
   router.get('/config', async (_req, res) => {

@@ -67,6 +67,10 @@ export interface CompiledAudience {
 export interface CompiledAudiences {
   /** Every audience name, in definition order (the key order of results). */
   readonly names: readonly string[];
+  /** For each name in `names`, its index in `audiences`. */
+  readonly namePositions: readonly number[];
+  /** Every name mapped to false, in `names` order: the template of evaluation results. */
+  readonly noMemberships: Readonly<Record<string, boolean>>;
   /** Referenced audiences before the audiences that refer to them. */
   readonly audiences: readonly CompiledAudience[];
   readonly byName: ReadonlyMap<string, CompiledAudience>;
@@ -136,6 +140,8 @@ export function compileAudiences(defs: Record<string, AudienceDefinition>): Comp
   for (const spec of specs.values()) for (const test of spec.match.where) warmPattern(test.comparison);
   return {
     names: Object.keys(defs),
+    namePositions: Object.keys(defs).map((name) => indexOf.get(name) as number),
+    noMemberships: Object.fromEntries(Object.keys(defs).map((name) => [name, false])),
     audiences,
     byName: new Map(audiences.map((audience) => [audience.name, audience])),
     performed: [...specs.values()],

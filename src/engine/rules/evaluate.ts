@@ -47,11 +47,11 @@ interface Scratch {
 export function evaluateAudiences(compiled: CompiledAudiences, input: EvaluationInput): EvaluationResult {
   const scratch: Scratch = { input, results: new Array<boolean>(compiled.audiences.length), next: Infinity };
   for (const audience of compiled.audiences) scratch.results[audience.index] = holds(audience.rule, scratch);
-  const memberships: Record<string, boolean> = {};
-  for (const name of compiled.names) {
-    const audience = compiled.byName.get(name);
-    if (audience !== undefined) memberships[name] = scratch.results[audience.index] === true;
-  }
+  // A copy of a template with every name already in place: no per-key shape changes.
+  const memberships: Record<string, boolean> = { ...compiled.noMemberships };
+  const { names, namePositions } = compiled;
+  for (let i = 0; i < names.length; i++)
+    memberships[names[i] as string] = scratch.results[namePositions[i] as number] === true;
   return { memberships, nextFlipAt: scratch.next === Infinity ? undefined : scratch.next };
 }
 

@@ -45,27 +45,38 @@ export function performedFlipAt(
   windowMs: number,
 ): number | undefined {
   const count = stored.length - first;
-  const leaves = (nthNewest: number) => (stored[stored.length - nthNewest] as number) + windowMs;
   switch (bound) {
     case 'at_least':
-      return times > 0 && count >= times ? leaves(times) : undefined;
+      return times > 0 && count >= times ? leavesAt(stored, times, windowMs) : undefined;
     case 'at_most':
-      return count > times ? leaves(times + 1) : undefined;
+      return count > times ? leavesAt(stored, times + 1, windowMs) : undefined;
     case 'exactly':
-      if (count > times) return leaves(times + 1);
-      return times > 0 && count === times ? leaves(times) : undefined;
+      if (count > times) return leavesAt(stored, times + 1, windowMs);
+      return times > 0 && count === times ? leavesAt(stored, times, windowMs) : undefined;
     default:
       return assertNever(bound, 'performed bound');
   }
+}
+
+/** When the n-th newest kept timestamp leaves the window. */
+function leavesAt(stored: readonly number[], nthNewest: number, windowMs: number): number {
+  return (stored[stored.length - nthNewest] as number) + windowMs;
 }
 
 /** A date trait's instant: epoch ms, or an ISO-8601 string (give an offset: else the server's zone). */
 export function dateOf(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
-  const parsed = Date.parse(value);
-  return Number.isNaN(parsed) ? undefined : parsed;
+  if (value !== lastDateText) {
+    lastDateText = value;
+    lastDate = Date.parse(value);
+  }
+  return Number.isNaN(lastDate) ? undefined : lastDate;
 }
+
+// Date.parse costs more than the rest of a condition: the same text is often read several times in a row.
+let lastDateText: string | undefined;
+let lastDate = Number.NaN;
 
 /** Start of the interval in which a within_next / within_last condition holds. */
 export function dateWindowStart(direction: 'next' | 'last', date: number, windowMs: number): number {

@@ -1,3 +1,4 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { basicAuth, startRelayProcess, WRITE_KEYS, type RelayProcess } from '../../helpers/relay-process.js';
@@ -95,5 +96,42 @@ describe('processing survives SIGKILL', () => {
         revenue: totals.revenue,
       });
     }
+    expectOutboxConsistent(expected.size);
   }, 120_000);
 });
+
+/**
+ * No outbox row lost or doubled: per profile and audience the rows alternate entered/exited starting
+ * with entered, and the last one agrees with the membership index. Every buyer became a champion once.
+ */
+function expectOutboxConsistent(buyers: number): void {
+  const db = new BetterSqlite3(join(dir, 'relay.db'), { readonly: true });
+  try {
+    const rows = db
+      .prepare(`SELECT profile_id, name, value FROM outbox WHERE kind = 'audience' ORDER BY id`)
+      .all() as { profile_id: string; name: string; value: string }[];
+    const sequences = new Map<string, string[]>();
+    for (const row of rows) {
+      const key = `${row.profile_id} ${row.name}`;
+      sequences.set(key, [...(sequences.get(key) ?? []), row.value]);
+    }
+    const members = new Set(
+      (
+        db.prepare(`SELECT profile_id, audience FROM audience_members`).all() as {
+          profile_id: string;
+          audience: string;
+        }[]
+      ).map((row) => `${row.profile_id} ${row.audience}`),
+    );
+    for (const [key, values] of sequences) {
+      values.forEach((value, index) =>
+        expect({ key, index, value }).toEqual({ key, index, value: String(index % 2 === 0) }),
+      );
+      expect({ key, member: members.has(key) }).toEqual({ key, member: values.at(-1) === 'true' });
+    }
+    const champions = rows.filter((row) => row.name === 'champions');
+    expect(champions).toHaveLength(buyers);
+  } finally {
+    db.close();
+  }
+}
