@@ -3,10 +3,11 @@
  * bench/results.json as `{ "meta": {...}, "<section>": {...} }`. Sections not run this time keep
  * their previous figures in the file.
  *
- * Environment: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 1), BENCH_CONNECTIONS (100),
- * BENCH_BATCH_CONNECTIONS (8), BENCH_BATCH_SIZE (500), BENCH_ONLY (scenario ids), BENCH_SECTIONS
- * (section keys), BENCH_PROFILE=1 (servers run with `--cpu-prof` into bench/profiles/<scenario>),
- * BENCH_MESSAGE_IDS (random | sequential), BENCH_DB_DIR, BENCH_REF (measure a commit, e.g. HEAD, from a snapshot instead of the working tree).
+ * Environment (details in bench/README.md): BENCH_DURATION (s, default 10), BENCH_WARMUP (s, 1),
+ * BENCH_CONNECTIONS (100), BENCH_BATCH_CONNECTIONS (8), BENCH_BATCH_SIZE (500), BENCH_MESSAGE_IDS
+ * (random | sequential), BENCH_ONLY (scenario ids), BENCH_EXTRA=1 (also the extra scenarios),
+ * BENCH_SECTIONS (section keys), BENCH_PROFILE=1 (servers run with --cpu-prof into
+ * bench/profiles/<scenario>), BENCH_DB_DIR, BENCH_REF (measure a commit, e.g. HEAD, from a snapshot).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

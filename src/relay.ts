@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { RelayEnv } from './config/env.js';
 import { LiveConfig, type ReloadTrigger } from './config/live-config.js';
 import { explainProfile, listAudiences, previewAudience } from './admin/audience-views.js';
+import { resolveDeliveryQuery } from './admin/delivery-views.js';
 import { viewProfile } from './admin/profile-view.js';
 import { DefinitionBackfill } from './engine/processing/backfill.js';
 import { ProcessingLoop } from './engine/processing/loop.js';
 import { EventProcessor, TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/processor.js';
 import { buildProcessingSetup, definitionHashes } from './engine/processing/setup.js';
 import { TimeScheduler } from './engine/processing/scheduler.js';
+import { DeliveryRunner } from './delivery/runner.js';
+import { DESTINATIONS } from './destinations/registry.js';
 import { createApp } from './http/app.js';
 import { Intake } from './ingest/intake.js';
 import { SourceDirectory } from './ingest/sources.js';
@@ -27,6 +30,8 @@ export interface RelayOptions {
   processEnv?: Record<string, string | undefined>;
   /** Start the processing loop (default true); tests of intake alone may turn it off. */
   processing?: boolean;
+  /** Start delivery to destinations (default true). */
+  delivery?: boolean;
 }
 
 export interface RunningRelay {
@@ -103,6 +108,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       };
       return derived;
     },
+    DESTINATIONS,
     clock,
     logger,
   );
@@ -145,12 +151,18 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   });
   const scheduler = new TimeScheduler({ store, clock, metrics, setup, isSettled });
   const loop = new ProcessingLoop(processor, scheduler, backfill, logger);
+  const delivery = new DeliveryRunner({ store, metrics, logger, types: DESTINATIONS });
+  await delivery.configure(live.config.destinations);
+  if (options.delivery !== false) delivery.start();
   wakeProcessing.wake = () => loop.wake();
   if (options.processing !== false) loop.start();
 
   const reload = async (trigger: ReloadTrigger) => {
     const result = await live.reload(trigger);
-    if (result.ok) await backfill.reconcile();
+    if (result.ok) {
+      await backfill.reconcile();
+      await delivery.configure(live.config.destinations);
+    }
     loop.wake();
     return result;
   };
@@ -178,6 +190,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       live.config.audiences[name] ? store.audienceMembers(name, limit) : undefined,
     preview: (request) =>
       previewAudience(store, live.derived.processing, live.config.audiences, request, clock.now()),
+    deliveries: async (query) => store.searchDeliveryLog(await resolveDeliveryQuery(store, query)),
+    deadLetters: (query) => store.deadLetters(query),
+    replay: async (ids, destination) => {
+      const replayed = await store.replayDeadLetters(ids, destination, Date.now());
+      delivery.wake();
+      return replayed;
+    },
     explain: (kind, value, audience) =>
       explainProfile(store, live.derived.processing, { kind, value }, audience, clock.now()),
   });
@@ -206,6 +225,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     live.close();
     await closeServer(server, env.SHUTDOWN_TIMEOUT_MS);
     await loop.stop();
+    await delivery.stop();
     await store.close();
     logger.info('relay stopped');
   };

@@ -20,6 +20,8 @@ export interface BenchSettings {
   randomMessageIds: boolean;
   /** Only the scenarios with these ids, e.g. `track.baseline,track.relay` (BENCH_ONLY, comma separated; empty = all). */
   only: string[];
+  /** Also run the extra scenarios (BENCH_EXTRA=1): group-commit window 0 and 2 ms. */
+  extra: boolean;
   /** Sections to run (BENCH_SECTIONS, comma separated; empty = all). */
   sections: string[];
   /** Start the relay with `--cpu-prof` and write profiles here (BENCH_PROFILE=1 -> bench/profiles). */
@@ -39,6 +41,7 @@ export function readSettings(env: Record<string, string | undefined> = process.e
     batchSize: positiveInteger(env, 'BENCH_BATCH_SIZE', 500),
     randomMessageIds: messageIdOrder(env.BENCH_MESSAGE_IDS),
     only: list(env.BENCH_ONLY),
+    extra: env.BENCH_EXTRA === '1',
     sections: list(env.BENCH_SECTIONS),
     profileDir: profileDir(env.BENCH_PROFILE),
     dbDir: env.BENCH_DB_DIR || tmpdir(),

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import type { z } from 'zod';
 import type { ReloadResult } from '../config/live-config.js';
 import type { RelayStore } from '../store/port.js';
 import type { IdentifierKind, TraitDefinitionRow } from '../store/profile-port.js';
@@ -9,7 +10,9 @@ import {
   type Explanation,
   type PreviewResult,
 } from './audience-views.js';
+import { DeliverySearch, ReplayRequest } from './delivery-views.js';
 import type { ProfileView } from './profile-view.js';
+import type { DeadLetter, DeliveryLogEntry } from '../store/delivery-port.js';
 
 export interface AdminDeps {
   store: RelayStore;
@@ -25,6 +28,13 @@ export interface AdminDeps {
     value: string,
     audience: string | undefined,
   ) => Promise<Explanation | undefined>;
+  deliveries: (query: DeliverySearch) => Promise<DeliveryLogEntry[]>;
+  deadLetters: (query: {
+    destination?: string;
+    includeReplayed?: boolean;
+    limit: number;
+  }) => Promise<DeadLetter[]>;
+  replay: (ids: number[] | 'all', destination: string | undefined) => Promise<number>;
 }
 
 export interface ConfigStatus {
@@ -60,7 +70,8 @@ export function adminRouter(deps: AdminDeps): Router {
 
   router.get('/profiles/explain', async (req, res) => {
     const kind = PROFILE_QUERY_KEYS.find((key) => typeof req.query[key] === 'string');
-    if (!kind) return res.status(400).json({ error: 'query: one of userId, anonymousId or email is required' });
+    if (!kind)
+      return res.status(400).json({ error: 'query: one of userId, anonymousId or email is required' });
     const audience = typeof req.query.audience === 'string' ? req.query.audience : undefined;
     const explanation = await deps.explain(kind, String(req.query[kind]), audience);
     if (!explanation) return res.status(404).json({ error: `${kind}: no profile has this identifier` });
@@ -111,6 +122,30 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(await deps.preview(parsed.data));
   });
 
+  router.get('/deliveries', async (req, res) => {
+    const parsed = DeliverySearch.safeParse(req.query);
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const entries = await deps.deliveries(parsed.data);
+    res.json({ deliveries: entries.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) });
+  });
+
+  router.get('/dead-letters', async (req, res) => {
+    const destination = typeof req.query.destination === 'string' ? req.query.destination : undefined;
+    const letters = await deps.deadLetters({
+      limit: Math.min(1000, Number(req.query.limit ?? 100) || 100),
+      includeReplayed: req.query.replayed === 'true',
+      ...(destination ? { destination } : {}),
+    });
+    res.json({ deadLetters: letters });
+  });
+
+  router.post('/dead-letters/replay', express.json({ limit: '64kb' }), async (req, res) => {
+    const parsed = ReplayRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return badRequest(res, parsed.error);
+    const replayed = await deps.replay(parsed.data.ids ?? 'all', parsed.data.destination);
+    res.json({ replayed });
+  });
+
   router.get('/config', async (_req, res) => {
     res.json(await deps.configStatus());
   });
@@ -120,6 +155,14 @@ export function adminRouter(deps: AdminDeps): Router {
     res.status(result.ok ? 200 : 422).json(result);
   });
   return router;
+}
+
+function badRequest(res: express.Response, error: z.ZodError) {
+  const issues = error.issues.map((issue) => ({
+    path: issue.path.join('.') || 'query',
+    message: issue.message,
+  }));
+  res.status(400).json({ error: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues });
 }
 
 function iso(ms: number | undefined): string | undefined {

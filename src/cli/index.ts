@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { mappingsJsonSchemaText } from '../mappings/json-schema.js';
+import { DESTINATIONS } from '../destinations/registry.js';
 import { formatConfigError, loadMappings } from '../mappings/load.js';
 
 /** `audience-relay`: the operator's command line. */
@@ -13,7 +14,7 @@ export function buildCli(): Command {
     .argument('[dir]', 'mappings directory', process.env.MAPPINGS_DIR ?? 'mappings')
     .option('--json', 'print the result as JSON')
     .action((dir: string, options: { json?: boolean }) => {
-      const result = loadMappings(dir);
+      const result = loadMappings(dir, process.env, DESTINATIONS);
       if (options.json) {
         const output = result.ok
           ? { ok: true, files: result.files, sources: Object.keys(result.config.sources) }

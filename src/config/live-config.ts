@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { formatConfigError, loadMappings, type ConfigError } from '../mappings/load.js';
+import type { DestinationTypeSchemas } from '../mappings/destination-check.js';
 import type { RelayConfig } from '../mappings/schema.js';
 
 export type ReloadTrigger = 'startup' | 'file' | 'signal' | 'api';
@@ -30,6 +31,7 @@ export class LiveConfig<D> {
     private readonly dir: string,
     private readonly env: Record<string, string | undefined>,
     private readonly build: (config: RelayConfig) => Promise<D>,
+    private readonly destinationTypes: Record<string, DestinationTypeSchemas>,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -47,7 +49,7 @@ export class LiveConfig<D> {
   }
 
   async reload(trigger: ReloadTrigger): Promise<ReloadResult> {
-    const loaded = loadMappings(this.dir, this.env);
+    const loaded = loadMappings(this.dir, this.env, this.destinationTypes);
     let errors = loaded.ok ? [] : loaded.errors;
     if (loaded.ok) {
       try {

@@ -86,6 +86,8 @@ export interface RegisteredDestination {
   limits: DestinationLimits;
   settingsSchema: z.ZodType;
   mappingSchema: z.ZodType;
+  /** The audiences a parsed mapping syncs. */
+  audiencesOf(mapping: unknown): string[];
   /** Parses settings and mapping (throws a ZodError naming the fields) and binds them. */
   configure(settings: unknown, mapping: unknown): ConfiguredDestination;
 }
@@ -96,6 +98,7 @@ export function registerDestination<S, M>(definition: DestinationType<S, M>): Re
     limits: definition.limits,
     settingsSchema: definition.settings,
     mappingSchema: definition.mapping,
+    audiencesOf: (mapping) => definition.subscriptions(mapping as M).audiences,
     configure(rawSettings, rawMapping) {
       const config = {
         settings: definition.settings.parse(rawSettings),

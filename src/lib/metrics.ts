@@ -76,6 +76,37 @@ export function createMetrics() {
       labelNames: ['audience'] as const,
       registers: [registry],
     }),
+    deliveryRequestsTotal: new Counter({
+      name: 'relay_delivery_requests_total',
+      help: 'Requests sent to destinations, by destination and HTTP status (or timeout, network)',
+      labelNames: ['destination', 'status'] as const,
+      registers: [registry],
+    }),
+    deliveryItemsTotal: new Counter({
+      name: 'relay_delivery_items_total',
+      help: 'Profile changes handled by destination and outcome (delivered, retry, dead, skipped)',
+      labelNames: ['destination', 'outcome'] as const,
+      registers: [registry],
+    }),
+    deliveryQueueDepth: new Gauge({
+      name: 'relay_delivery_queue_depth',
+      help: 'Profiles with a change waiting for a destination',
+      labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
+    deadLettersTotal: new Counter({
+      name: 'relay_dead_letters_total',
+      help: 'Changes given up on (permanent error or max retry age), by destination',
+      labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
+    eventToDeliverySeconds: new Histogram({
+      name: 'relay_event_to_delivery_seconds',
+      help: 'From the receive time of the event behind a change to the 2xx of the request that carried it',
+      labelNames: ['destination'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600],
+      registers: [registry],
+    }),
     backfillProfiles: new Gauge({
       name: 'relay_backfill_profiles',
       help: 'Backfill progress of new or changed traits and audiences: profiles done and total',

@@ -17,6 +17,7 @@ export const DestinationBlock = z.looseObject({
   type: z.string().min(1),
   settings: z.record(z.string(), z.unknown()).default({}),
   limits: DestinationLimitsOverride.optional(),
-  enabled: z.boolean().default(true),
+  /** `true`/`false`, or the same as text so it can come from the environment (`${BRAZE_ENABLED:-false}`). */
+  enabled: z.union([z.boolean(), z.stringbool()]).default(true),
 });
 export type DestinationBlock = z.infer<typeof DestinationBlock>;

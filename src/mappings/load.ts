@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { substituteEnv } from './env-substitution.js';
+import type { DestinationTypeSchemas } from './destination-check.js';
 import { mergeFiles, type ParsedFile } from './merge.js';
 import { MappingFile, type RelayConfig } from './schema.js';
 
@@ -31,8 +32,15 @@ export function listMappingFiles(dir: string): string[] {
     .map((name) => join(dir, name));
 }
 
-/** Reads, substitutes, validates and merges every mapping file; reports every error at once. */
-export function loadMappings(dir: string, env: Record<string, string | undefined> = process.env): LoadResult {
+/**
+ * Reads, substitutes, validates and merges every mapping file; reports every error at once.
+ * `destinationTypes` are the destination types' schemas (the registry), injected by the caller.
+ */
+export function loadMappings(
+  dir: string,
+  env: Record<string, string | undefined> = process.env,
+  destinationTypes: Record<string, DestinationTypeSchemas> = {},
+): LoadResult {
   const files = listMappingFiles(dir);
   const errors: ConfigError[] = [];
   const parsed: ParsedFile[] = [];
@@ -42,7 +50,7 @@ export function loadMappings(dir: string, env: Record<string, string | undefined
     if (result.file) parsed.push(result.file);
   }
   if (errors.length === 0) {
-    const merged = mergeFiles(parsed);
+    const merged = mergeFiles(parsed, destinationTypes);
     if (merged.ok) return { ok: true, config: merged.config, files };
     errors.push(...merged.errors);
   }

@@ -1,4 +1,5 @@
 import { audienceIssues } from './audience-references.js';
+import { destinationIssues, type DestinationTypeSchemas } from './destination-check.js';
 import type { ConfigError } from './load.js';
 import { defaultRelayConfig, type MappingFile, type RelayConfig } from './schema.js';
 
@@ -12,6 +13,7 @@ export interface ParsedFile {
 /** Merges every file's sections; a name defined twice and broken cross-references are errors. */
 export function mergeFiles(
   files: ParsedFile[],
+  destinationTypes: Record<string, DestinationTypeSchemas>,
 ): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
   const config = defaultRelayConfig();
   const errors: ConfigError[] = [];
@@ -20,6 +22,7 @@ export function mergeFiles(
   const sectionOrigin = new Map<string, string>();
   const traitOrigin = new Map<string, string>();
   const destinationOrigin = new Map<string, string>();
+  const destinationFile = new Map<string, ParsedFile>();
   const audienceOrigin = new Map<string, ParsedFile>();
   const duplicate = (file: ParsedFile, path: (string | number)[], message: string) =>
     errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
@@ -57,6 +60,7 @@ export function mergeFiles(
       if (firstFile)
         duplicate(file, ['destinations', name], `destination "${name}" is already defined in ${firstFile}`);
       destinationOrigin.set(name, file.name);
+      destinationFile.set(name, file);
       config.destinations[name] = destination;
     }
     for (const section of ['identity', 'events'] as const) {
@@ -73,6 +77,11 @@ export function mergeFiles(
   for (const issue of audienceIssues(config.audiences, config.traits)) {
     const file = audienceOrigin.get(issue.audience);
     if (file) duplicate(file, ['audiences', issue.audience, ...issue.path], issue.message);
+  }
+  for (const issue of destinationIssues(config.destinations, destinationTypes, config.audiences)) {
+    const file = destinationFile.get(issue.destination);
+    const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
+    if (file) duplicate(file, ['destinations', issue.destination, ...path], issue.message);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

@@ -31,6 +31,7 @@ export type IdentityConfig = z.infer<typeof IdentityConfig>;
 export const EventsConfig = z.strictObject({
   retention: Duration.prefault('400d'),
   dedupe_window: Duration.prefault('7d'),
+  delivery_log_retention: Duration.prefault('30d'),
 });
 export type EventsConfig = z.infer<typeof EventsConfig>;
 

@@ -41,10 +41,11 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+import type { DeliveryStore } from './delivery-port.js';
 import type { ProfileStore } from './profile-port.js';
 
-/** What a backend implements: the event log and the profiles built from it. */
-export interface RelayStore extends EventStore, ProfileStore {}
+/** What a backend implements: the event log, the profiles built from it, and their delivery. */
+export interface RelayStore extends EventStore, ProfileStore, DeliveryStore {}
 
 export interface EventStore {
   readonly backend: string;

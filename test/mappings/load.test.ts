@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mappingsJsonSchemaText } from '../../src/mappings/json-schema.js';
 import { formatConfigError, loadMappings } from '../../src/mappings/load.js';
+import { DESTINATIONS } from '../../src/destinations/registry.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 
@@ -42,12 +43,16 @@ describe('mapping files', () => {
       web: { write_key: 'web-key-from-env' },
       app: { write_key: 'fallback-app-key' },
     });
-    expect(result.config.events).toEqual({ retention: 400 * 86_400_000, dedupe_window: 2 * 86_400_000 });
+    expect(result.config.events).toEqual({
+      retention: 400 * 86_400_000,
+      dedupe_window: 2 * 86_400_000,
+      delivery_log_retention: 30 * 86_400_000,
+    });
     expect(result.config.identity.allowed_lateness).toBe(7 * 86_400_000);
   });
 
   it('accepts the example mappings shipped in mappings/', () => {
-    const result = loadMappings(new URL('../../mappings', import.meta.url).pathname, {});
+    const result = loadMappings(new URL('../../mappings', import.meta.url).pathname, {}, DESTINATIONS);
     expect(result.ok ? [] : result.errors.map(formatConfigError)).toEqual([]);
   });
 

@@ -3,6 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GroupCommitter } from '../group-commit.js';
 import type {
+  ChangeSet,
+  DeadLetter,
+  DeliveryLogEntry,
+  DeliveryLogQuery,
+  DeliveryResult,
+  FanOutChange,
+  MergePending,
+  PendingChange,
+  ReconcilePending,
+} from '../delivery-port.js';
+import type {
   IdentifierRef,
   MergeRecord,
   ProcessingCommit,
@@ -19,6 +30,7 @@ import {
   type StoredEvent,
 } from '../port.js';
 import { migrate } from './migrate.js';
+import { SqliteDelivery } from './sqlite-delivery.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -67,6 +79,7 @@ export class SqliteStore implements RelayStore {
     pruneEvents: Statement;
   };
   private readonly profiles: SqliteProfiles;
+  private readonly delivery: SqliteDelivery;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -98,6 +111,7 @@ export class SqliteStore implements RelayStore {
       pruneEvents: this.db.prepare(`DELETE FROM events WHERE event_time < ? AND seq <= ?`),
     };
     this.profiles = new SqliteProfiles(this.db);
+    this.delivery = new SqliteDelivery(this.db);
     const appendGroup = this.db.transaction((events: NewEvent[]) =>
       events.map((event) => this.appendOne(event)),
     );
@@ -235,6 +249,63 @@ export class SqliteStore implements RelayStore {
 
   async saveTraitDefinitions(rows: TraitDefinitionRow[], removed: string[]): Promise<void> {
     this.guard(() => this.profiles.saveTraitDefinitions(rows, removed));
+  }
+
+  async fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): Promise<void> {
+    this.guard(() => this.delivery.fanOut(changes, outboxId, merge));
+  }
+
+  async duePending(destination: string, now: number, limit: number): Promise<PendingChange[]> {
+    return this.delivery.duePending(destination, now, limit);
+  }
+
+  async oldestDue(destination: string, now: number): Promise<number | undefined> {
+    return this.delivery.oldestDue(destination, now);
+  }
+
+  async pendingCount(destination: string): Promise<number> {
+    return this.delivery.pendingCount(destination);
+  }
+
+  async settleDelivery(
+    destination: string,
+    results: DeliveryResult[],
+    now: number,
+    reconcile: ReconcilePending,
+  ): Promise<void> {
+    this.guard(() => this.delivery.settleDelivery(destination, results, now, reconcile));
+  }
+
+  async appendDeliveryLog(entries: DeliveryLogEntry[]): Promise<void> {
+    this.guard(() => this.delivery.appendDeliveryLog(entries));
+  }
+
+  async searchDeliveryLog(query: DeliveryLogQuery): Promise<DeliveryLogEntry[]> {
+    return this.delivery.searchDeliveryLog(query);
+  }
+
+  async pruneDeliveryLog(before: number): Promise<number> {
+    return this.guard(() => this.delivery.pruneDeliveryLog(before));
+  }
+
+  async deadLetters(query: {
+    destination?: string;
+    includeReplayed?: boolean;
+    limit: number;
+  }): Promise<DeadLetter[]> {
+    return this.delivery.deadLetters(query);
+  }
+
+  async replayDeadLetters(
+    ids: number[] | 'all',
+    destination: string | undefined,
+    now: number,
+  ): Promise<number> {
+    return this.guard(() => this.delivery.replayDeadLetters(ids, destination, now));
+  }
+
+  async deliveredState(destination: string, profileId: string): Promise<ChangeSet | undefined> {
+    return this.delivery.deliveredState(destination, profileId);
   }
 
   private appendOne(event: NewEvent): AppendOutcome {

@@ -3,6 +3,7 @@ import { audienceIssues, dependencyOrder } from '../../../src/mappings/audience-
 import { formatConfigError, loadMappings } from '../../../src/mappings/load.js';
 import { AudienceDefinition } from '../../../src/mappings/audiences-schema.js';
 import { compileAudiences } from '../../../src/engine/rules/index.js';
+import { DESTINATIONS } from '../../../src/destinations/registry.js';
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 
@@ -62,7 +63,7 @@ describe('audience mappings', () => {
   });
 
   it('accepts the example mappings, with every seed audience', () => {
-    const result = loadMappings(new URL('../../../mappings', import.meta.url).pathname, {});
+    const result = loadMappings(new URL('../../../mappings', import.meta.url).pathname, {}, DESTINATIONS);
     expect(result.ok ? [] : result.errors.map(formatConfigError)).toEqual([]);
     if (!result.ok) return;
     expect(Object.keys(result.config.audiences)).toEqual(

@@ -180,7 +180,7 @@ describe('performed state', () => {
 });
 
 describe('nextFlipAt', () => {
-  it('is never late: memberships do not change before it, and every change is announced', () => {
+  it('is never late: no membership changes before the announced instant', () => {
     for (const seed of [11, 12, 13, 14, 15, 16]) {
       const next = random(seed);
       const events = randomEvents(next, 40);

@@ -12,6 +12,7 @@ import {
 import { loadMappings } from '../../../src/mappings/load.js';
 import { Name } from '../../../src/mappings/schema.js';
 import { TraitDefinition } from '../../../src/mappings/traits-schema.js';
+import { DESTINATIONS } from '../../../src/destinations/registry.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const DAY = 86_400_000;
@@ -207,7 +208,7 @@ describe('trait engine', () => {
   });
 
   it('computes the example mappings, model included, well under 50 µs per event for ~20 traits', () => {
-    const loaded = loadMappings(join(repoRoot, 'mappings'), {});
+    const loaded = loadMappings(join(repoRoot, 'mappings'), {}, DESTINATIONS);
     if (!loaded.ok) throw new Error('mappings/ does not load');
     const traits = { ...loaded.config.traits, ...definitions };
     const engine = createTraitEngine(traits, options);

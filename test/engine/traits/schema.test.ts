@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatConfigError, loadMappings } from '../../../src/mappings/load.js';
 import { mappingsJsonSchema } from '../../../src/mappings/json-schema.js';
 import { TraitDefinition } from '../../../src/mappings/traits-schema.js';
+import { DESTINATIONS } from '../../../src/destinations/registry.js';
 
 function errorsOf(input: unknown): string[] {
   const result = TraitDefinition.safeParse(input);
@@ -185,7 +186,7 @@ describe('TraitDefinition', () => {
 
 describe('mapping files with traits', () => {
   it('loads the example mappings/ directory, every trait kind included', () => {
-    const result = loadMappings('mappings', {});
+    const result = loadMappings('mappings', {}, DESTINATIONS);
     if (!result.ok) throw new Error(result.errors.map(formatConfigError).join('\n'));
     const kinds = new Set(Object.values(result.config.traits).map((trait) => trait.kind));
     expect([...kinds].sort()).toEqual(

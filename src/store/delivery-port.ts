@@ -1,0 +1,115 @@
+/**
+ * Delivery storage: pending changes per (destination, profile), what each destination was last told,
+ * dead letters and the delivery log. Every table is keyed by destination and profile (or time).
+ * Read-modify-write steps take the pure merge function from the caller and run it inside one
+ * transaction, so the rules live in src/delivery and atomicity in the store.
+ */
+
+export interface ChangeSet {
+  version: number;
+  audiences: Record<string, boolean>;
+  traits: Record<string, unknown>;
+}
+
+export interface PendingChange extends ChangeSet {
+  destination: string;
+  profileId: string;
+  /** Message ids of the events that caused it (capped). */
+  causedBy: string[];
+  /** Receive time of the earliest event behind it: event-to-delivery latency starts there. */
+  firstReceivedAt: number | null;
+  enqueuedAt: number;
+  attempts: number;
+  nextAttemptAt: number;
+  firstAttemptAt: number | null;
+  lastError: string | null;
+}
+
+export interface FanOutChange {
+  destination: string;
+  profileId: string;
+  version: number;
+  kind: 'audience' | 'trait';
+  name: string;
+  value: unknown;
+  messageId: string | null;
+  eventReceivedAt: number | null;
+  at: number;
+}
+
+/** Pure: the pending row after a change arrives (the latest value of each key wins). */
+export type MergePending = (existing: PendingChange | undefined, change: FanOutChange) => PendingChange;
+
+export type DeliveryResult =
+  | { profileId: string; kind: 'delivered'; sent: ChangeSet }
+  | { profileId: string; kind: 'retry'; sent: ChangeSet; reason: string; nextAttemptAt: number }
+  | { profileId: string; kind: 'dead'; sent: ChangeSet; reason: string };
+
+/** Pure: what is still pending after `sent` was delivered (keys sent and unchanged since are done). */
+export type ReconcilePending = (pending: PendingChange, sent: ChangeSet) => PendingChange | null;
+
+export interface DeadLetter {
+  id: number;
+  destination: string;
+  profileId: string;
+  change: ChangeSet & { causedBy: string[] };
+  reason: string;
+  attempts: number;
+  firstAttemptAt: number | null;
+  deadAt: number;
+  replayedAt: number | null;
+}
+
+export interface DeliveryLogEntry {
+  id?: number;
+  destination: string;
+  at: number;
+  /** HTTP status, or `timeout`, `network`, `skipped`. */
+  status: string;
+  attempt: number;
+  latencyMs: number;
+  items: number;
+  profileIds: string[];
+  messageIds: string[];
+  requestBody: string;
+  responseExcerpt: string;
+  /** Per-item outcomes, summarized (e.g. `2 ok, 1 retry: 429`). */
+  outcome: string;
+}
+
+export interface DeliveryLogQuery {
+  destination?: string;
+  status?: string;
+  profileId?: string;
+  text?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export interface DeliveryStore {
+  /** Merges outbox changes into pending rows and advances the `delivery` cursor, atomically. */
+  fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): Promise<void>;
+  duePending(destination: string, now: number, limit: number): Promise<PendingChange[]>;
+  /** Enqueue time of the oldest pending change that is due, for the max-wait flush. */
+  oldestDue(destination: string, now: number): Promise<number | undefined>;
+  pendingCount(destination: string): Promise<number>;
+  /** Records a request's results: delivered state, retries and dead letters, atomically. */
+  settleDelivery(
+    destination: string,
+    results: DeliveryResult[],
+    now: number,
+    reconcile: ReconcilePending,
+  ): Promise<void>;
+  appendDeliveryLog(entries: DeliveryLogEntry[]): Promise<void>;
+  searchDeliveryLog(query: DeliveryLogQuery): Promise<DeliveryLogEntry[]>;
+  pruneDeliveryLog(before: number): Promise<number>;
+  deadLetters(query: {
+    destination?: string;
+    includeReplayed?: boolean;
+    limit: number;
+  }): Promise<DeadLetter[]>;
+  /** Puts dead letters back in the queue (merged with anything pending); returns how many. */
+  replayDeadLetters(ids: number[] | 'all', destination: string | undefined, now: number): Promise<number>;
+  deliveredState(destination: string, profileId: string): Promise<ChangeSet | undefined>;
+}

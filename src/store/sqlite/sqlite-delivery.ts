@@ -1,0 +1,360 @@
+import type { Database } from 'better-sqlite3';
+import type {
+  ChangeSet,
+  DeadLetter,
+  DeliveryLogEntry,
+  DeliveryLogQuery,
+  DeliveryResult,
+  FanOutChange,
+  MergePending,
+  PendingChange,
+  ReconcilePending,
+} from '../delivery-port.js';
+
+interface PendingRow {
+  destination: string;
+  profile_id: string;
+  version: number;
+  audiences: string;
+  traits: string;
+  caused_by: string;
+  first_received_at: number | null;
+  enqueued_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  first_attempt_at: number | null;
+  last_error: string | null;
+}
+
+interface LogRow {
+  id: number;
+  destination: string;
+  at: number;
+  status: string;
+  attempt: number;
+  latency_ms: number;
+  items: number;
+  profile_ids: string;
+  message_ids: string;
+  request_body: string;
+  response_excerpt: string;
+  outcome: string;
+}
+
+/** The delivery part of the SQLite backend. */
+export class SqliteDelivery {
+  private readonly s: ReturnType<typeof prepareStatements>;
+
+  constructor(private readonly db: Database) {
+    this.s = prepareStatements(db);
+  }
+
+  fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): void {
+    this.db.transaction(() => {
+      for (const change of changes) {
+        this.writePending(merge(this.pending(change.destination, change.profileId), change));
+      }
+      this.s.setCursor.run('delivery', outboxId);
+    })();
+  }
+
+  duePending(destination: string, now: number, limit: number): PendingChange[] {
+    return (this.s.due.all(destination, now, limit) as PendingRow[]).map(toPending);
+  }
+
+  oldestDue(destination: string, now: number): number | undefined {
+    return (this.s.oldestDue.get(destination, now) as { at: number | null }).at ?? undefined;
+  }
+
+  pendingCount(destination: string): number {
+    return (this.s.pendingCount.get(destination) as { n: number }).n;
+  }
+
+  settleDelivery(
+    destination: string,
+    results: DeliveryResult[],
+    now: number,
+    reconcile: ReconcilePending,
+  ): void {
+    this.db.transaction(() => {
+      for (const result of results) {
+        const pending = this.pending(destination, result.profileId);
+        if (result.kind === 'retry') {
+          if (pending) {
+            this.writePending({
+              ...pending,
+              attempts: pending.attempts + 1,
+              nextAttemptAt: result.nextAttemptAt,
+              firstAttemptAt: pending.firstAttemptAt ?? now,
+              lastError: result.reason,
+            });
+          }
+          continue;
+        }
+        if (result.kind === 'delivered') this.recordDelivered(destination, result.profileId, result.sent);
+        else {
+          const change = { ...result.sent, causedBy: pending?.causedBy ?? [] };
+          this.s.insertDead.run(
+            destination,
+            result.profileId,
+            JSON.stringify(change),
+            result.reason,
+            (pending?.attempts ?? 0) + 1,
+            pending?.firstAttemptAt ?? now,
+            now,
+          );
+        }
+        const rest = pending ? reconcile(pending, result.sent) : null;
+        if (rest)
+          this.writePending({
+            ...rest,
+            attempts: 0,
+            firstAttemptAt: null,
+            lastError: null,
+            nextAttemptAt: now,
+          });
+        else this.s.deletePending.run(destination, result.profileId);
+      }
+    })();
+  }
+
+  appendDeliveryLog(entries: DeliveryLogEntry[]): void {
+    this.db.transaction(() => {
+      for (const e of entries) {
+        this.s.insertLog.run(
+          e.destination,
+          e.at,
+          e.status,
+          e.attempt,
+          e.latencyMs,
+          e.items,
+          ` ${e.profileIds.join(' ')} `,
+          ` ${e.messageIds.join(' ')} `,
+          e.requestBody,
+          e.responseExcerpt,
+          e.outcome,
+        );
+      }
+    })();
+  }
+
+  searchDeliveryLog(query: DeliveryLogQuery): DeliveryLogEntry[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (sql: string, ...values: (string | number)[]) => {
+      where.push(sql);
+      params.push(...values);
+    };
+    if (query.destination) add('destination = ?', query.destination);
+    if (query.status) add('status = ?', query.status);
+    if (query.profileId) add(`profile_ids LIKE ? ESCAPE '\\'`, `% ${escapeLike(query.profileId)} %`);
+    if (query.since !== undefined) add('at >= ?', query.since);
+    if (query.until !== undefined) add('at <= ?', query.until);
+    if (query.text) {
+      const like = `%${escapeLike(query.text)}%`;
+      add(
+        `(request_body LIKE ? ESCAPE '\\' OR response_excerpt LIKE ? ESCAPE '\\' OR outcome LIKE ? ESCAPE '\\' OR message_ids LIKE ? ESCAPE '\\')`,
+        like,
+        like,
+        like,
+        like,
+      );
+    }
+    const sql = `SELECT * FROM delivery_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, query.limit) as LogRow[]).map(toLogEntry);
+  }
+
+  pruneDeliveryLog(before: number): number {
+    return this.s.pruneLog.run(before).changes;
+  }
+
+  deadLetters(query: { destination?: string; includeReplayed?: boolean; limit: number }): DeadLetter[] {
+    const rows = this.s.deadLetters.all(
+      query.destination ?? null,
+      query.includeReplayed ? 1 : 0,
+      query.limit,
+    ) as DeadRow[];
+    return rows.map(toDeadLetter);
+  }
+
+  replayDeadLetters(ids: number[] | 'all', destination: string | undefined, now: number): number {
+    return this.db.transaction(() => {
+      const letters = this.deadLetters({ limit: 1_000_000, ...(destination ? { destination } : {}) }).filter(
+        (letter) => ids === 'all' || ids.includes(letter.id),
+      );
+      for (const letter of letters) {
+        const pending = this.pending(letter.destination, letter.profileId);
+        // Anything pending now is newer than the dead change: its values win.
+        this.writePending({
+          destination: letter.destination,
+          profileId: letter.profileId,
+          version: Math.max(letter.change.version, pending?.version ?? 0),
+          audiences: { ...letter.change.audiences, ...pending?.audiences },
+          traits: { ...letter.change.traits, ...pending?.traits },
+          causedBy: [...new Set([...letter.change.causedBy, ...(pending?.causedBy ?? [])])].slice(-20),
+          firstReceivedAt: pending?.firstReceivedAt ?? null,
+          enqueuedAt: now,
+          attempts: 0,
+          nextAttemptAt: now,
+          firstAttemptAt: null,
+          lastError: null,
+        });
+        this.s.markReplayed.run(now, letter.id);
+      }
+      return letters.length;
+    })();
+  }
+
+  deliveredState(destination: string, profileId: string): ChangeSet | undefined {
+    const row = this.s.state.get(destination, profileId) as
+      { version: number; audiences: string; traits: string } | undefined;
+    if (!row) return undefined;
+    return { version: row.version, audiences: JSON.parse(row.audiences), traits: JSON.parse(row.traits) };
+  }
+
+  private recordDelivered(destination: string, profileId: string, sent: ChangeSet): void {
+    const before = this.deliveredState(destination, profileId);
+    this.s.upsertState.run(
+      destination,
+      profileId,
+      Math.max(sent.version, before?.version ?? 0),
+      JSON.stringify({ ...before?.audiences, ...sent.audiences }),
+      JSON.stringify({ ...before?.traits, ...sent.traits }),
+    );
+  }
+
+  private pending(destination: string, profileId: string): PendingChange | undefined {
+    const row = this.s.pending.get(destination, profileId) as PendingRow | undefined;
+    return row ? toPending(row) : undefined;
+  }
+
+  private writePending(p: PendingChange): void {
+    this.s.upsertPending.run(
+      p.destination,
+      p.profileId,
+      p.version,
+      JSON.stringify(p.audiences),
+      JSON.stringify(p.traits),
+      JSON.stringify(p.causedBy),
+      p.firstReceivedAt,
+      p.enqueuedAt,
+      p.attempts,
+      p.nextAttemptAt,
+      p.firstAttemptAt,
+      p.lastError,
+    );
+  }
+}
+
+interface DeadRow {
+  id: number;
+  destination: string;
+  profile_id: string;
+  change: string;
+  reason: string;
+  attempts: number;
+  first_attempt_at: number | null;
+  dead_at: number;
+  replayed_at: number | null;
+}
+
+function toDeadLetter(row: DeadRow): DeadLetter {
+  return {
+    id: row.id,
+    destination: row.destination,
+    profileId: row.profile_id,
+    change: JSON.parse(row.change),
+    reason: row.reason,
+    attempts: row.attempts,
+    firstAttemptAt: row.first_attempt_at,
+    deadAt: row.dead_at,
+    replayedAt: row.replayed_at,
+  };
+}
+
+function toPending(row: PendingRow): PendingChange {
+  return {
+    destination: row.destination,
+    profileId: row.profile_id,
+    version: row.version,
+    audiences: JSON.parse(row.audiences),
+    traits: JSON.parse(row.traits),
+    causedBy: JSON.parse(row.caused_by),
+    firstReceivedAt: row.first_received_at,
+    enqueuedAt: row.enqueued_at,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    firstAttemptAt: row.first_attempt_at,
+    lastError: row.last_error,
+  };
+}
+
+function toLogEntry(row: LogRow): DeliveryLogEntry {
+  return {
+    id: row.id,
+    destination: row.destination,
+    at: row.at,
+    status: row.status,
+    attempt: row.attempt,
+    latencyMs: row.latency_ms,
+    items: row.items,
+    profileIds: row.profile_ids.trim().split(' ').filter(Boolean),
+    messageIds: row.message_ids.trim().split(' ').filter(Boolean),
+    requestBody: row.request_body,
+    responseExcerpt: row.response_excerpt,
+    outcome: row.outcome,
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function prepareStatements(db: Database) {
+  return {
+    cursor: db.prepare(`SELECT seq FROM cursors WHERE name = ?`),
+    setCursor: db.prepare(
+      `INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`,
+    ),
+    pending: db.prepare(`SELECT * FROM delivery_pending WHERE destination = ? AND profile_id = ?`),
+    upsertPending: db.prepare(
+      `INSERT INTO delivery_pending (destination, profile_id, version, audiences, traits, caused_by,
+         first_received_at, enqueued_at, attempts, next_attempt_at, first_attempt_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (destination, profile_id) DO UPDATE SET version = excluded.version,
+         audiences = excluded.audiences, traits = excluded.traits, caused_by = excluded.caused_by,
+         first_received_at = excluded.first_received_at, enqueued_at = excluded.enqueued_at,
+         attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,
+         first_attempt_at = excluded.first_attempt_at, last_error = excluded.last_error`,
+    ),
+    deletePending: db.prepare(`DELETE FROM delivery_pending WHERE destination = ? AND profile_id = ?`),
+    due: db.prepare(
+      `SELECT * FROM delivery_pending WHERE destination = ? AND next_attempt_at <= ?
+       ORDER BY enqueued_at, profile_id LIMIT ?`,
+    ),
+    oldestDue: db.prepare(
+      `SELECT min(enqueued_at) AS at FROM delivery_pending WHERE destination = ? AND next_attempt_at <= ?`,
+    ),
+    pendingCount: db.prepare(`SELECT count(*) AS n FROM delivery_pending WHERE destination = ?`),
+    state: db.prepare(`SELECT * FROM delivery_state WHERE destination = ? AND profile_id = ?`),
+    upsertState: db.prepare(
+      `INSERT INTO delivery_state (destination, profile_id, version, audiences, traits) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (destination, profile_id) DO UPDATE SET version = excluded.version,
+         audiences = excluded.audiences, traits = excluded.traits`,
+    ),
+    insertDead: db.prepare(
+      `INSERT INTO dead_letters (destination, profile_id, change, reason, attempts, first_attempt_at, dead_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deadLetters: db.prepare(
+      `SELECT * FROM dead_letters WHERE (?1 IS NULL OR destination = ?1) AND (?2 = 1 OR replayed_at IS NULL)
+       ORDER BY id DESC LIMIT ?3`,
+    ),
+    markReplayed: db.prepare(`UPDATE dead_letters SET replayed_at = ? WHERE id = ?`),
+    insertLog: db.prepare(
+      `INSERT INTO delivery_log (destination, at, status, attempt, latency_ms, items, profile_ids, message_ids,
+         request_body, response_excerpt, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    pruneLog: db.prepare(`DELETE FROM delivery_log WHERE at < ?`),
+  };
+}
