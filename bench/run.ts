@@ -14,12 +14,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { intakeSection } from './intake.js';
+import { deliverySection } from './delivery.js';
+import { processingSection } from './processing.js';
 import { loadAverage } from './lib/cpu.js';
 import type { BenchSection } from './lib/section.js';
 import { readSettings, type BenchSettings } from './lib/settings.js';
 import { prepareSource } from './lib/source.js';
 
-const SECTIONS: BenchSection[] = [intakeSection];
+const SECTIONS: BenchSection[] = [intakeSection, processingSection, deliverySection];
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
-const DURATION_PATTERN = /^(\d+)(s|m|h|d|w)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const DURATION_PATTERN = /^(\d+)(ms|s|m|h|d|w)$/;
 
-/** Parses `30s`, `15m`, `48h`, `7d`, `4w` into milliseconds; undefined when malformed. */
+/** Parses `250ms`, `30s`, `15m`, `48h`, `7d`, `4w` into milliseconds; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
   const match = DURATION_PATTERN.exec(text.trim());
   if (!match) return undefined;

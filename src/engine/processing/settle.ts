@@ -63,7 +63,7 @@ export function settleProfile(
   for (const name of setup.syncedTraits) {
     if (!setup.isSettled(`trait:${name.split('.')[0]}`, profile.id)) continue;
     const text = JSON.stringify(traitAt(values, name) ?? null);
-    if (state.synced[name] === text) continue;
+    if ((state.synced[name] ?? 'null') === text) continue; // a trait that never had a value is not a change
     state.synced[name] = text;
     into.outbox.push(row('trait', name, text));
   }

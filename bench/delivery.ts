@@ -1,0 +1,148 @@
+/**
+ * Event-to-delivery latency to the fake Braze at a sustained event rate: each event makes a new
+ * person's `lead_score` change, which Braze syncs. Latency runs from the intake's 200 to the fake's
+ * receipt of the request carrying that person. Measured for the example `max_wait` (1 s, batches fill)
+ * and for a short one (50 ms, latency first).
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readEnv } from '../src/config/env.js';
+import { startFakeBraze } from '../src/destinations/braze/fake-server.js';
+import { createLogger } from '../src/lib/logger.js';
+import { startRelay } from '../src/relay.js';
+import type { BenchSection } from './lib/section.js';
+import { formatNumber, renderTable } from './lib/table.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const RATE = Number(process.env.BENCH_DELIVERY_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_DELIVERY_SECONDS ?? 10);
+const AUTH = `Basic ${Buffer.from('dev-web-write-key:').toString('base64')}`;
+
+interface Row {
+  maxWait: string;
+  events: number;
+  delivered: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  requests: number;
+  meanBatch: number;
+}
+
+export const deliverySection: BenchSection = {
+  key: 'delivery',
+  title: `event-to-delivery latency to the fake Braze (${RATE} events/s for ${SECONDS} s)`,
+  run: async () => {
+    const rows = [await measure('1s'), await measure('50ms')];
+    process.stdout.write(
+      `${renderTable(rows, [
+        { title: 'max_wait', value: (r) => r.maxWait, align: 'left' },
+        { title: 'events', value: (r) => formatNumber(r.events) },
+        { title: 'delivered', value: (r) => formatNumber(r.delivered) },
+        { title: 'p50 ms', value: (r) => formatNumber(r.p50) },
+        { title: 'p90 ms', value: (r) => formatNumber(r.p90) },
+        { title: 'p99 ms', value: (r) => formatNumber(r.p99) },
+        { title: 'max ms', value: (r) => formatNumber(r.max) },
+        { title: 'requests', value: (r) => formatNumber(r.requests) },
+        { title: 'items/request', value: (r) => formatNumber(r.meanBatch, 1) },
+      ])}\n`,
+    );
+    return { rate: RATE, seconds: SECONDS, scenarios: rows };
+  },
+};
+
+async function measure(maxWait: string): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-delivery-'));
+  const braze = await startFakeBraze();
+  cpSync(join(REPO, 'mappings'), join(dir, 'mappings'), { recursive: true });
+  cpSync(join(REPO, 'models'), join(dir, 'models'), { recursive: true });
+  writeFileSync(
+    join(dir, 'mappings', 'destinations.yaml'),
+    `destinations:\n  braze:\n    type: braze\n    settings: { endpoint: "${braze.url}", api_key: test-braze-key }\n` +
+      `    audiences: [high_intent]\n    traits: [lead_score]\n    limits: { max_wait: ${maxWait} }\n`,
+  );
+  const relay = await startRelay({
+    env: readEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      STORE_URL: `sqlite:${join(dir, 'relay.db')}`,
+      MAPPINGS_DIR: join(dir, 'mappings'),
+    }),
+    processEnv: {},
+    logger: createLogger({ level: 'silent' }),
+  });
+  const sentAt = new Map<string, number>();
+  try {
+    await sendAtRate(relay.url, sentAt);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && deliveredUsers(braze.accepted()).size < sentAt.size) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const arrivals = deliveredUsers(braze.accepted());
+    const latencies = [...sentAt].flatMap(([user, at]) => {
+      const arrived = arrivals.get(user);
+      return arrived === undefined ? [] : [arrived - at];
+    });
+    latencies.sort((a, b) => a - b);
+    const accepted = braze.accepted();
+    return {
+      maxWait,
+      events: sentAt.size,
+      delivered: latencies.length,
+      p50: percentile(latencies, 0.5),
+      p90: percentile(latencies, 0.9),
+      p99: percentile(latencies, 0.99),
+      max: latencies.at(-1) ?? NaN,
+      requests: accepted.length,
+      meanBatch: arrivals.size / Math.max(1, accepted.length),
+    };
+  } finally {
+    await relay.close();
+    await braze.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sends one event per new person at a steady rate; records when each got its 200. */
+async function sendAtRate(url: string, sentAt: Map<string, number>): Promise<void> {
+  const total = RATE * SECONDS;
+  const started = Date.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const userId = `lat-${i}`;
+    inFlight.push(
+      fetch(`${url}/v1/track`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: AUTH },
+        body: JSON.stringify({ userId, event: 'Demo Requested', messageId: `lat-${i}` }),
+      }).then((res) => {
+        if (res.status === 200) sentAt.set(userId, Date.now());
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+}
+
+/** external_id -> when the fake first accepted a request carrying it. */
+function deliveredUsers(requests: { at: number; body: unknown }[]): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const request of requests) {
+    const attributes = (request.body as { attributes?: { external_id?: string }[] }).attributes ?? [];
+    for (const attribute of attributes) {
+      if (attribute.external_id && !first.has(attribute.external_id))
+        first.set(attribute.external_id, request.at);
+    }
+  }
+  return first;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
+}
