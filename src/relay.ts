@@ -53,6 +53,8 @@ interface Derived {
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** The intake counts as busy for this long after a commit (processing then yields to it). */
+const INTAKE_BUSY_MS = 50;
 const SIZE_SNAPSHOT_INTERVAL_MS = 5 * 60 * 1000;
 const TREND_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -97,6 +99,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const metrics = createMetrics();
   // The store's commit hook wakes the processing loop, which needs the store: tied after both exist.
   const wakeProcessing = { wake: () => {} };
+  let lastIntakeCommitAt = 0;
 
   const live = new LiveConfig<Derived>(
     env.MAPPINGS_DIR,
@@ -126,6 +129,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       metrics.commitSeconds.observe(seconds);
       metrics.commitGroupEvents.observe(items);
       metrics.commitGroupRequests.observe(requests);
+      lastIntakeCommitAt = Date.now();
       wakeProcessing.wake();
     },
   });
@@ -150,7 +154,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     batchSize: env.PROCESSING_BATCH_SIZE,
   });
   const scheduler = new TimeScheduler({ store, clock, metrics, setup, isSettled });
-  const loop = new ProcessingLoop(processor, scheduler, backfill, logger);
+  const intakeBusy = () => Date.now() - lastIntakeCommitAt < INTAKE_BUSY_MS;
+  const loop = new ProcessingLoop(intakeBusy, processor, scheduler, backfill, logger);
   const delivery = new DeliveryRunner({ store, metrics, logger, types: DESTINATIONS });
   await delivery.configure(live.config.destinations);
   if (options.delivery !== false) delivery.start();

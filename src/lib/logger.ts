@@ -35,10 +35,21 @@ export const REDACTED_PATHS = [
   '*.properties',
 ];
 
+/**
+ * Errors are logged as type, message, code and stack only: an HTTP client's error carries the request
+ * (headers with keys, bodies with e-mails), which must never reach a log line.
+ */
+export function serializeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return { type: error.name, message: error.message, ...(code !== undefined ? { code } : {}), stack: error.stack };
+}
+
 export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
   const base: LoggerOptions = {
     level: process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError },
     base: { service: 'audience-relay' },
     ...options,
   };

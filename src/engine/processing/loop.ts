@@ -5,6 +5,7 @@ import type { TimeScheduler } from './scheduler.js';
 
 const IDLE_POLL_MS = 200;
 const ERROR_PAUSE_MS = 1000;
+const MAX_REST_MS = 100;
 
 /**
  * Runs event processing, time-driven re-evaluation and backfill steps one after the other (so one
@@ -19,6 +20,8 @@ export class ProcessingLoop {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
+    /** True while the intake is committing events: processing then leaves it most of the thread. */
+    private readonly intakeBusy: () => boolean,
     private readonly processor: EventProcessor,
     private readonly scheduler: TimeScheduler,
     private readonly backfill: DefinitionBackfill,
@@ -53,6 +56,7 @@ export class ProcessingLoop {
   private async run(): Promise<void> {
     while (this.running) {
       let worked: number;
+      const started = Date.now();
       try {
         worked =
           (await this.processor.processNextBatch()) +
@@ -64,13 +68,24 @@ export class ProcessingLoop {
         continue;
       }
       if (worked > 0) {
-        await new Promise((resolve) => setImmediate(resolve));
+        const rest = this.yieldToIntake(Date.now() - started);
+        await new Promise((resolve) => (rest > 0 ? setTimeout(resolve, rest) : setImmediate(resolve)));
         continue;
       }
       for (const resolve of this.idleWaiters.splice(0)) resolve();
       const untilDue = await this.scheduler.msUntilNext().catch(() => undefined);
       await this.pause(Math.min(IDLE_POLL_MS, untilDue ?? IDLE_POLL_MS));
     }
+  }
+
+  /**
+   * Acknowledging events is what senders wait for; processing only has to keep up on average. While
+   * the intake is busy, each processing step is followed by a rest twice as long as the step, so
+   * processing takes at most a third of the thread and its backlog is caught up when load drops
+   * (the lag is `relay_processing_lag_seconds`).
+   */
+  private yieldToIntake(stepMs: number): number {
+    return this.intakeBusy() ? Math.min(MAX_REST_MS, stepMs * 2) : 0;
   }
 
   private pause(ms: number): Promise<void> {
