@@ -61,6 +61,8 @@ export interface RelayProcess {
   kill: () => Promise<void>;
   /** SIGTERM (graceful shutdown); resolves with the exit code once the process is gone. */
   stop: () => Promise<number | null>;
+  /** Sends a signal without waiting (e.g. SIGHUP to reload the mapping files). */
+  signal: (signal: NodeJS.Signals) => void;
   /** What the process wrote to stderr so far (for failure messages). */
   stderr: () => string;
 }
@@ -127,6 +129,9 @@ async function spawnOnPort(port: number, options: RelayProcessOptions): Promise<
     url,
     port,
     kill: () => signalAndWait('SIGKILL'),
+    signal: (signal) => {
+      if (isRunning(child)) child.kill(signal);
+    },
     stop: async () => {
       await signalAndWait('SIGTERM');
       return child.exitCode;

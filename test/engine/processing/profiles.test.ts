@@ -147,6 +147,23 @@ describe('configuration changes on a running relay', () => {
     expect(backfills.find((row) => row.name === 'trait:big_orders_365d')).toMatchObject({ status: 'ready' });
   });
 
+  it('reloads by itself when a mapping file changes', async () => {
+    writeFileSync(
+      join(mappingsDir, 'watched.yaml'),
+      'traits:\n  demo_requests_30d:\n    count: { event: Demo Requested, window: 30d }\n',
+    );
+    let traits: string[] = [];
+    for (let attempt = 0; attempt < 100 && !traits.includes('demo_requests_30d'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const status = await fetch(`${relay.url}/admin/api/config`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      const body = (await status.json()) as { traits: string[]; lastReload: { trigger: string } };
+      traits = body.traits;
+    }
+    expect(traits).toContain('demo_requests_30d');
+  });
+
   it('refuses an invalid mapping file, reports every error and keeps serving the last good configuration', async () => {
     const file = join(mappingsDir, 'traits.yaml');
     const good = readFileSync(file, 'utf8');
