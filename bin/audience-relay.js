@@ -1,12 +1,23 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built, else the TypeScript sources (development checkout).
+// In a checkout (sources and tsx present) runs the TypeScript sources, so the CLI is never stale;
+// in a built image (no sources) runs the compiled JavaScript.
 import { existsSync } from 'node:fs';
 
+const source = new URL('../src/cli/index.ts', import.meta.url);
 const compiled = new URL('../dist/src/cli/index.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
+
+async function loadTsx() {
+  try {
+    return await import('tsx/esm/api');
+  } catch {
+    return undefined;
+  }
+}
+
+const tsx = existsSync(source) ? await loadTsx() : undefined;
+if (tsx) {
+  tsx.register();
+  await import(source.href);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(new URL('../src/cli/index.ts', import.meta.url).href);
+  await import(compiled.href);
 }

@@ -3,6 +3,15 @@ import { writeFileSync } from 'node:fs';
 import { mappingsJsonSchemaText } from '../mappings/json-schema.js';
 import { DESTINATIONS } from '../destinations/registry.js';
 import { formatConfigError, loadMappings } from '../mappings/load.js';
+import { registerAudiences } from './commands/audiences.js';
+import { registerDeadLetters } from './commands/dead-letters.js';
+import { registerDeliveries } from './commands/deliveries.js';
+import { registerExplain } from './commands/explain.js';
+import { registerFakes } from './commands/fakes.js';
+import { registerProfile } from './commands/profile.js';
+import { registerReload } from './commands/reload.js';
+import { registerStatus } from './commands/status.js';
+import { CliError } from './errors.js';
 
 /** `audience-relay`: the operator's command line. */
 export function buildCli(): Command {
@@ -39,7 +48,22 @@ export function buildCli(): Command {
       else process.stdout.write(text);
     });
 
+  // Commands that ask a running relay (its admin API: --url / RELAY_URL, --token / ADMIN_TOKEN).
+  registerAudiences(program);
+  registerExplain(program);
+  registerProfile(program);
+  registerDeliveries(program);
+  registerDeadLetters(program);
+  registerStatus(program);
+  registerReload(program);
+  registerFakes(program);
   return program;
 }
 
-await buildCli().parseAsync(process.argv);
+try {
+  await buildCli().parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CliError)) throw error;
+  process.stderr.write(`audience-relay: ${error.message}\n`);
+  process.exitCode = 1;
+}

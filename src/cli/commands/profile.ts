@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
+import type { ProfileView } from '../api-types.js';
+import { identityQuery, withIdentity, type IdentityOptions } from '../identity.js';
+import { formatTime, formatValue, keyValues, printJson, printLines, table } from '../output.js';
+import { positiveInt } from '../parse.js';
+
+type ProfileOptions = ConnectionOptions & IdentityOptions & { events: number; json?: boolean };
+
+/** `profile --user ID`: identifiers, traits, last events, merges. */
+export function registerProfile(program: Command): void {
+  withConnection(
+    withIdentity(
+      program.command('profile').description('a profile: identifiers, traits, last events, merges'),
+    )
+      .option('--events <n>', 'last events to show', positiveInt(0), 10)
+      .option('--json', 'print the API answer as JSON'),
+  ).action(async (options: ProfileOptions) => {
+    const answer = await new AdminClient(options).get<ProfileView>('/profiles', identityQuery(options));
+    if (options.json) return printJson(answer);
+    printLines(profileLines(answer, options.events));
+  });
+}
+
+function profileLines(view: ProfileView, events: number): string[] {
+  const lines = [
+    `profile ${view.profileId}  created ${formatTime(view.createdAt)}  updated ${formatTime(view.updatedAt)}`,
+    '',
+    'identifiers',
+    ...keyValues(
+      view.identifiers.map((ref) => [ref.kind, ref.value]),
+      '  ',
+    ),
+    '',
+    'traits',
+    ...keyValues(
+      Object.entries(view.traits).map(([name, value]) => [name, formatValue(value)]),
+      '  ',
+    ),
+  ];
+  const last = events === 0 ? [] : view.timeline.slice(-events);
+  lines.push('', `last events (${last.length} of ${view.timeline.length} shown)`);
+  if (last.length > 0) {
+    const rows = last.map((event) => [
+      formatTime(event.timestamp),
+      event.type,
+      typeof event.event === 'string' ? event.event : typeof event.name === 'string' ? event.name : '',
+      event.source,
+      event.messageId,
+    ]);
+    lines.push(
+      ...indent(
+        table(
+          [
+            { header: 'TIME' },
+            { header: 'TYPE' },
+            { header: 'NAME' },
+            { header: 'SOURCE' },
+            { header: 'MESSAGE ID' },
+          ],
+          rows,
+        ),
+      ),
+    );
+  }
+  lines.push('', view.merges.length === 0 ? 'merges: none' : 'merges');
+  for (const merge of view.merges) {
+    lines.push(`  ${formatTime(merge.at)}  ${merge.mergedProfileId} -> ${merge.profileId}  ${merge.reason}`);
+  }
+  return lines;
+}
+
+function indent(lines: string[]): string[] {
+  return lines.map((line) => `  ${line}`);
+}

@@ -1,0 +1,282 @@
+import { once } from 'node:events';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEnv } from '../../src/config/env.js';
+import { startFakeBraze, type FakeBraze } from '../../src/destinations/braze/fake-server.js';
+import { startFakeHubspot, type FakeHubspot } from '../../src/destinations/hubspot/fake-server.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { startRelay, type RunningRelay } from '../../src/relay.js';
+import { basicAuth, pickFreePort, REPO_ROOT, WRITE_KEYS } from '../helpers/relay-process.js';
+import { runCli, spawnCli } from './run-cli.js';
+
+const ADMIN_TOKEN = 'admin-token-for-cli-tests-0001';
+const root = mkdtempSync(join(tmpdir(), 'relay-cli-'));
+let relay: RunningRelay;
+let braze: FakeBraze;
+let hubspot: FakeHubspot;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  cpSync(join(REPO_ROOT, 'mappings'), join(root, 'mappings'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'models'), join(root, 'models'), { recursive: true });
+  braze = await startFakeBraze();
+  hubspot = await startFakeHubspot();
+  relay = await startRelay({
+    env: readEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      STORE_URL: `sqlite:${join(root, 'relay.db')}`,
+      MAPPINGS_DIR: join(root, 'mappings'),
+      ADMIN_TOKEN,
+    }),
+    processEnv: {
+      DESTINATIONS_ENABLED: 'true',
+      BRAZE_REST_ENDPOINT: braze.url,
+      HUBSPOT_ENDPOINT: hubspot.url,
+    },
+    logger: createLogger({ level: 'silent' }),
+  });
+  env = { RELAY_URL: relay.url, ADMIN_TOKEN };
+
+  const pricing = (n: number) => ({
+    type: 'page',
+    userId: 'u1',
+    messageId: `cli-p${n}`,
+    context: { page: { path: '/pricing' } },
+  });
+  const batch = [
+    { type: 'identify', userId: 'u1', messageId: 'cli-i1', traits: { email: 'Ada@Example.com' } },
+    pricing(1),
+    pricing(2),
+    pricing(3),
+    {
+      type: 'track',
+      userId: 'u2',
+      messageId: 'cli-o1',
+      event: 'Order Completed',
+      properties: { revenue: 300 },
+    },
+  ];
+  const res = await fetch(`${relay.url}/v1/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEYS.web) },
+    body: JSON.stringify({ batch }),
+  });
+  expect(res.status).toBe(200);
+  await relay.whenIdle();
+  // Delivery runs on its own (max_wait 1 s): wait for u1's first Braze request to be logged.
+  for (let tries = 0; braze.accepted().length === 0 && tries < 100; tries++) await delay(100);
+  await delay(200);
+});
+
+afterAll(async () => {
+  await relay?.close();
+  await braze?.close();
+  await hubspot?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('audience-relay against a running relay', () => {
+  it('audiences --json prints the API answer; the table lists every audience', async () => {
+    const json = await runCli(['audiences', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const answer = JSON.parse(json.stdout) as { audiences: { name: string; size: number }[] };
+    expect(answer.audiences.map((audience) => audience.name)).toEqual(Object.keys(relay.config().audiences));
+
+    const human = await runCli(['audiences'], env);
+    expect(human.code, human.stderr).toBe(0);
+    const [header, ...rows] = human.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^AUDIENCE\s+SIZE\s+TREND \(last point\)\s+BACKFILL$/);
+    expect(rows).toHaveLength(answer.audiences.length);
+    expect(rows.find((row) => row.startsWith('high_intent '))).toMatch(/^high_intent\s+\d+\s+.+\s+ready$/);
+  });
+
+  it('explain --user: the rule tree as JSON, and as a tree with ✓/✗ and values', async () => {
+    const json = await runCli(['explain', '--user', 'u1', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const answer = JSON.parse(json.stdout) as {
+      profileId: string;
+      audiences: { audience: string; explain: { kind: string; children: unknown[] } }[];
+    };
+    expect(answer.profileId).toMatch(/\S/);
+    const highIntent = answer.audiences.find((entry) => entry.audience === 'high_intent');
+    expect(highIntent?.explain.kind).toBe('audience');
+
+    const human = await runCli(['explain', '--user', 'u1', '--audience', 'high_intent'], env);
+    expect(human.code, human.stderr).toBe(0);
+    const lines = human.stdout.split('\n');
+    expect(lines[0]).toBe(`profile ${answer.profileId}`);
+    expect(lines).toContainEqual(expect.stringMatching(/^high_intent: (member|not a member)/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {6}✓ performed page where context\.page\.path = \/pricing .* count ≥?3/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^ {6}[✓✗] lead_score > 80\s+value \d/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {8}✗ is_customer = true\s+value null$/));
+  });
+
+  it('profile --email shows identifiers, traits and events', async () => {
+    const result = await runCli(['profile', '--email', 'ada@example.com'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^identifiers\n {2}email\s+ada@example\.com\n {2}userId\s+u1$/m);
+    expect(result.stdout).toMatch(/^ {2}pricing_views_48h\s+3$/m);
+    expect(result.stdout).toContain('last events (4 of 4 shown)');
+  });
+
+  it('deliveries search: --user and relative --since/--until reach the API; JSON and table', async () => {
+    const json = await runCli(['deliveries', 'search', '--user', 'u1', '--since', '1h', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const answer = JSON.parse(json.stdout) as { deliveries: { destination: string; status: string }[] };
+    expect(answer.deliveries).toContainEqual(
+      expect.objectContaining({ destination: 'braze', status: '201' }),
+    );
+
+    const none = await runCli(['deliveries', 'search', '--until', '1h', '--json'], env);
+    expect((JSON.parse(none.stdout) as { deliveries: unknown[] }).deliveries).toEqual([]);
+    const other = await runCli(['deliveries', 'search', '--user', 'nobody', '--json'], env);
+    expect((JSON.parse(other.stdout) as { deliveries: unknown[] }).deliveries).toEqual([]);
+
+    const human = await runCli(['deliveries', 'search', '--destination', 'braze'], env);
+    expect(human.code, human.stderr).toBe(0);
+    const [header, first] = human.stdout.split('\n');
+    expect(header).toMatch(/^TIME\s+DESTINATION\s+STATUS\s+ITEMS\s+LATENCY\s+OUTCOME$/);
+    expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+braze\s+201\s+\d+\s+\d+ ms\s+\d+ delivered/);
+  });
+
+  it('status: processing, last reload and backfills', async () => {
+    const result = await runCli(['status'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^processing\s+stored 5 {2}processed 5 {2}pending 0$/m);
+    expect(result.stdout).toMatch(/^last reload\s+\S+ \(startup\) ok$/m);
+    expect(result.stdout).toMatch(/^backfills\s+\d+ ready, 0 running$/m);
+
+    const json = await runCli(['status', '--json'], env);
+    const answer = JSON.parse(json.stdout) as { processing: { pending: number }; config: { dir: string } };
+    expect(answer.processing.pending).toBe(0);
+    expect(answer.config.dir).toBe(join(root, 'mappings'));
+  });
+
+  it('reload reloads the mapping files', async () => {
+    const result = await runCli(['reload'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^reloaded \d+ files at \S+Z$/m);
+  });
+
+  it('dead-letters lists what Braze refused; replay --id queues it again', async () => {
+    braze.setRejection((_array, object) => (object.external_id === 'u9' ? 'Invalid attribute' : undefined));
+    const res = await fetch(`${relay.url}/v1/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEYS.web) },
+      body: JSON.stringify({
+        userId: 'u9',
+        messageId: 'cli-o9',
+        event: 'Order Completed',
+        properties: { revenue: 5 },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const deadLetters = async () =>
+      JSON.parse((await runCli(['dead-letters', '--destination', 'braze', '--json'], env)).stdout) as {
+        deadLetters: { id: number; destination: string }[];
+      };
+    let answer = await deadLetters();
+    for (let tries = 0; answer.deadLetters.length === 0 && tries < 10; tries++) {
+      await delay(500);
+      answer = await deadLetters();
+    }
+    const [letter] = answer.deadLetters;
+    expect(letter?.destination).toBe('braze');
+
+    const human = await runCli(['dead-letters'], env);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^ID\s+DEAD AT\s+DESTINATION\s+PROFILE\s+TRIES\s+CHANGE\s+REASON$/m);
+    expect(human.stdout).toMatch(
+      new RegExp(`^\\s*${letter?.id}\\s+\\S+Z\\s+braze\\s+.*Invalid attribute`, 'm'),
+    );
+
+    braze.setRejection(undefined);
+    const replay = await runCli(['replay', '--id', String(letter?.id)], env);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toBe('replayed 1 dead letter\n');
+    expect((await deadLetters()).deadLetters).toEqual([]);
+  });
+
+  it('fails with one line, the status and the API error, exit 1, never the token', async () => {
+    const wrong = await runCli(['audiences'], { ...env, ADMIN_TOKEN: 'wrong-token-wrong-token' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe(
+      'audience-relay: GET /admin/api/audiences: HTTP 401: Authorization: a valid "Bearer <ADMIN_TOKEN>" is required\n',
+    );
+    const missing = await runCli(['explain', '--user', 'nobody', '--token', ADMIN_TOKEN], {
+      RELAY_URL: relay.url,
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('HTTP 404: userId: no profile has this identifier');
+    for (const output of [wrong.stdout, wrong.stderr, missing.stdout, missing.stderr]) {
+      expect(output).not.toContain('wrong-token');
+      expect(output).not.toContain(ADMIN_TOKEN);
+    }
+    const usage = await runCli(['replay'], env);
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toBe('audience-relay: replay needs --destination, --id or --all\n');
+  });
+});
+
+describe('audience-relay fakes', () => {
+  it('serves fake Braze and HubSpot on the given ports, prints each request, stops on SIGINT', async () => {
+    const [brazePort, hubspotPort] = [await pickFreePort(), await pickFreePort()];
+    const child = spawnCli([
+      'fakes',
+      '--braze-port',
+      String(brazePort),
+      '--hubspot-port',
+      String(hubspotPort),
+    ]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const closed = once(child, 'close');
+    const waitFor = async (text: string) => {
+      for (let tries = 0; !stdout.includes(text) && tries < 300; tries++) await delay(50);
+      expect(stdout, stderr).toContain(text);
+    };
+    try {
+      await waitFor('Ctrl-C stops');
+      expect(stdout).toContain(`http://127.0.0.1:${brazePort}  api key test-braze-key`);
+      expect(stdout).toContain(`http://127.0.0.1:${hubspotPort}  token test-hubspot-token`);
+      expect(stdout).toContain(`BRAZE_REST_ENDPOINT=http://127.0.0.1:${brazePort}`);
+
+      const braze = await fetch(`http://127.0.0.1:${brazePort}/users/track`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer test-braze-key' },
+        body: JSON.stringify({ attributes: [{ external_id: 'u1', segment_high_intent: true }] }),
+      });
+      expect(braze.status).toBe(201);
+      const hubspot = await fetch(`http://127.0.0.1:${hubspotPort}/crm/v3/objects/contacts/batch/upsert`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer test-hubspot-token' },
+        body: JSON.stringify({
+          inputs: [
+            { idProperty: 'email', id: 'ada@example.com', objectWriteTraceId: 't1', properties: { a: '1' } },
+          ],
+        }),
+      });
+      expect(hubspot.status).toBe(200);
+
+      await waitFor('POST /crm/v3/objects/contacts/batch/upsert');
+      await waitFor('POST /users/track');
+      expect(stdout).toMatch(/braze\s+201 {2}POST \/users\/track {2}1 attribute \(u1\): segment_high_intent/);
+      expect(stdout).toMatch(/hubspot\s+200 {2}POST \S+ {2}1 input \(sha256:[0-9a-f]{16}\): a/);
+      expect(stdout).not.toContain('ada@example.com');
+    } finally {
+      child.kill('SIGINT');
+      await closed;
+    }
+    expect(child.exitCode, stderr).toBe(0);
+    expect(stdout.trimEnd().split('\n').pop()).toBe('fakes stopped');
+    await expect(fetch(`http://127.0.0.1:${brazePort}/users/track`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { Explanation } from '../../src/cli/api-types.js';
+import { renderExplanation } from '../../src/cli/explain-tree.js';
+import { requestLine } from '../../src/cli/fake-requests.js';
+import { table } from '../../src/cli/output.js';
+import { resolveTime } from '../../src/cli/time.js';
+
+describe('CLI formatting', () => {
+  it('resolves --since/--until: durations before now, ISO and epoch ms as ISO, the rest refused', () => {
+    const now = Date.parse('2025-03-01T12:00:00Z');
+    expect(resolveTime('--since', '2h', now)).toBe('2025-03-01T10:00:00.000Z');
+    expect(resolveTime('--since', '2d', now)).toBe('2025-02-27T12:00:00.000Z');
+    expect(resolveTime('--since', '2025-01-01T00:00:00Z', now)).toBe('2025-01-01T00:00:00.000Z');
+    expect(resolveTime('--until', '0', now)).toBe('1970-01-01T00:00:00.000Z');
+    expect(() => resolveTime('--since', 'yesterday', now)).toThrow('--since: "yesterday" is not an ISO time');
+  });
+
+  it('aligns table columns, numbers to the right', () => {
+    const lines = table(
+      [{ header: 'NAME' }, { header: 'SIZE', align: 'right' }],
+      [
+        ['a', '1'],
+        ['longer', '100'],
+      ],
+    );
+    expect(lines).toEqual(['NAME    SIZE', 'a          1', 'longer   100']);
+  });
+
+  it('renders an explanation as a tree with ✓/✗, values and counts aligned', () => {
+    const explanation: Explanation = {
+      profileId: 'p1',
+      audiences: [
+        {
+          audience: 'high_intent',
+          member: false,
+          explain: {
+            kind: 'audience',
+            label: 'high_intent',
+            holds: false,
+            audience: 'high_intent',
+            children: [
+              {
+                kind: 'all',
+                label: 'all of',
+                holds: false,
+                children: [
+                  { kind: 'trait', label: 'lead_score > 80', holds: false, value: 42 },
+                  {
+                    kind: 'performed',
+                    label: 'performed page at least 3 times within 48h',
+                    holds: true,
+                    count: 3,
+                    capped: true,
+                    timestamps: ['2025-03-01T11:00:00.000Z'],
+                    windowStart: '2025-02-27T12:00:00.000Z',
+                    flipsAt: '2025-03-03T11:00:00.000Z',
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    };
+    expect(renderExplanation(explanation)).toEqual([
+      'profile p1',
+      '',
+      'high_intent: not a member',
+      '  ✗ high_intent',
+      '    ✗ all of',
+      '      ✗ lead_score > 80                             value 42',
+      '      ✓ performed page at least 3 times within 48h  count ≥3, last 2025-03-01T11:00:00Z, flips 2025-03-03T11:00:00Z',
+    ]);
+  });
+
+  it('summarizes fake destination requests with e-mails hashed', () => {
+    const base = { at: Date.parse('2025-03-01T12:00:00Z'), method: 'POST', headers: {} };
+    const braze = requestLine('braze', {
+      ...base,
+      path: '/users/track',
+      status: 201,
+      body: {
+        attributes: [
+          { external_id: 'u1', a: 1 },
+          { email: 'Ada@Example.com', b: 2 },
+        ],
+        events: [],
+      },
+    });
+    expect(braze).toMatch(
+      /^12:00:00 {2}braze {4}201 {2}POST \/users\/track {2}2 attributes \(u1, sha256:[0-9a-f]{16}\): a, b$/,
+    );
+    const hubspot = requestLine('hubspot', {
+      ...base,
+      path: '/x',
+      status: 429,
+      body: { inputs: [{ id: 'a@b.co' }] },
+    });
+    expect(hubspot).toMatch(/^12:00:00 {2}hubspot {2}429 {2}POST \/x {2}1 input \(sha256:[0-9a-f]{16}\)$/);
+    expect(`${braze}${hubspot}`).not.toMatch(/@/);
+  });
+});
