@@ -3,6 +3,11 @@ import { sha256Hex } from '../lib/hash.js';
 import type { DeliveryLogQuery } from '../store/delivery-port.js';
 import type { RelayStore } from '../store/port.js';
 
+/** An ISO date-time or epoch ms; anything else is refused (it would silently match nothing). */
+const Instant = z
+  .string()
+  .refine((text) => !Number.isNaN(timeOf(text)), 'must be an ISO date-time or epoch milliseconds');
+
 /** `GET /admin/api/deliveries` query: every filter optional, times as ISO or epoch ms. */
 export const DeliverySearch = z.strictObject({
   destination: z.string().optional(),
@@ -10,8 +15,8 @@ export const DeliverySearch = z.strictObject({
   /** A profile id, or `userId:<id>` / `email:<address>` / `anonymousId:<id>`. */
   profile: z.string().optional(),
   q: z.string().optional(),
-  since: z.string().optional(),
-  until: z.string().optional(),
+  since: Instant.optional(),
+  until: Instant.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 export type DeliverySearch = z.infer<typeof DeliverySearch>;

@@ -132,7 +132,8 @@ export function adminRouter(deps: AdminDeps): Router {
   router.get('/dead-letters', async (req, res) => {
     const destination = typeof req.query.destination === 'string' ? req.query.destination : undefined;
     const letters = await deps.deadLetters({
-      limit: Math.min(1000, Number(req.query.limit ?? 100) || 100),
+      // Clamped like every other limit: SQLite reads a negative LIMIT as "no limit".
+      limit: Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100)),
       includeReplayed: req.query.replayed === 'true',
       ...(destination ? { destination } : {}),
     });

@@ -42,7 +42,12 @@ export const REDACTED_PATHS = [
 export function serializeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
   const code = (error as { code?: unknown }).code;
-  return { type: error.name, message: error.message, ...(code !== undefined ? { code } : {}), stack: error.stack };
+  return {
+    type: error.name,
+    message: error.message,
+    ...(code !== undefined ? { code } : {}),
+    stack: error.stack,
+  };
 }
 
 export function createLogger(options: LoggerOptions = {}, destination?: pino.DestinationStream): Logger {
