@@ -16,6 +16,8 @@ export interface WorkerSettings {
   /** Requests per second the limiter spaces evenly (never more in any sliding second). */
   requestsPerSecond: number;
   maxWaitMs: number;
+  /** How long one request may take; then it counts as a timeout and its items are retried. */
+  timeoutMs: number;
   maxRetryAgeMs: number;
 }
 
@@ -48,7 +50,7 @@ export class DestinationWorker {
     // fixed-window reservoir that can burst twice the limit across a window edge.
     const minTime = Math.ceil((1000 / settings.requestsPerSecond) * 1.02);
     this.limiter = new Bottleneck({ minTime, maxConcurrent: 4 });
-    this.client = createHttpClient(settings.destination.limits.timeoutMs);
+    this.client = createHttpClient(settings.timeoutMs);
   }
 
   start(): void {

@@ -33,6 +33,7 @@ export function workerSettings(
     batchSize: Math.min(block.limits?.batch_size ?? limits.batchSize, limits.batchSize),
     requestsPerSecond: block.limits?.requests_per_second ?? defaultRps,
     maxWaitMs: parseDuration(block.limits?.max_wait ?? '') ?? limits.maxWaitMs,
+    timeoutMs: parseDuration(block.limits?.timeout ?? '') ?? limits.timeoutMs,
     maxRetryAgeMs: parseDuration(block.limits?.max_retry_age ?? '') ?? DEFAULT_MAX_RETRY_AGE_MS,
   };
 }

@@ -91,8 +91,10 @@ export async function startFakeKit(options: FakeKitOptions): Promise<FakeServer>
     else next();
   });
   options.routes(app);
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(listening));
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(options.port ?? 0, '127.0.0.1', (error?: Error) =>
+      error ? reject(error) : resolve(listening),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   return {

@@ -109,7 +109,11 @@ export interface DeliveryStore {
     includeReplayed?: boolean;
     limit: number;
   }): Promise<DeadLetter[]>;
-  /** Puts dead letters back in the queue (merged with anything pending); returns how many. */
+  /**
+   * Puts dead letters back in the queue (merged with anything pending, whose values win) and marks
+   * them replayed; returns how many. Audiences and traits the destination has been sent at a newer
+   * profile version since are left out: a replay never sends an older state after a newer one.
+   */
   replayDeadLetters(ids: number[] | 'all', destination: string | undefined, now: number): Promise<number>;
   deliveredState(destination: string, profileId: string): Promise<ChangeSet | undefined>;
 }

@@ -169,11 +169,12 @@ export class SqliteDelivery {
   }
 
   deadLetters(query: { destination?: string; includeReplayed?: boolean; limit: number }): DeadLetter[] {
-    const rows = this.s.deadLetters.all(
-      query.destination ?? null,
-      query.includeReplayed ? 1 : 0,
-      query.limit,
-    ) as DeadRow[];
+    // Named parameters: better-sqlite3 refuses positional values for numbered `?1` placeholders.
+    const rows = this.s.deadLetters.all({
+      destination: query.destination ?? null,
+      replayed: query.includeReplayed ? 1 : 0,
+      limit: query.limit,
+    }) as DeadRow[];
     return rows.map(toDeadLetter);
   }
 
@@ -183,14 +184,17 @@ export class SqliteDelivery {
         (letter) => ids === 'all' || ids.includes(letter.id),
       );
       for (const letter of letters) {
+        this.s.markReplayed.run(now, letter.id);
+        const change = this.notDeliveredSince(letter);
+        if (!change) continue;
         const pending = this.pending(letter.destination, letter.profileId);
         // Anything pending now is newer than the dead change: its values win.
         this.writePending({
           destination: letter.destination,
           profileId: letter.profileId,
           version: Math.max(letter.change.version, pending?.version ?? 0),
-          audiences: { ...letter.change.audiences, ...pending?.audiences },
-          traits: { ...letter.change.traits, ...pending?.traits },
+          audiences: { ...change.audiences, ...pending?.audiences },
+          traits: { ...change.traits, ...pending?.traits },
           causedBy: [...new Set([...letter.change.causedBy, ...(pending?.causedBy ?? [])])].slice(-20),
           firstReceivedAt: pending?.firstReceivedAt ?? null,
           enqueuedAt: now,
@@ -199,7 +203,6 @@ export class SqliteDelivery {
           firstAttemptAt: null,
           lastError: null,
         });
-        this.s.markReplayed.run(now, letter.id);
       }
       return letters.length;
     })();
@@ -214,13 +217,42 @@ export class SqliteDelivery {
 
   private recordDelivered(destination: string, profileId: string, sent: ChangeSet): void {
     const before = this.deliveredState(destination, profileId);
+    const keyVersions = this.deliveredKeyVersions(destination, profileId);
+    for (const key of changeKeys(sent)) keyVersions[key] = sent.version;
     this.s.upsertState.run(
       destination,
       profileId,
       Math.max(sent.version, before?.version ?? 0),
       JSON.stringify({ ...before?.audiences, ...sent.audiences }),
       JSON.stringify({ ...before?.traits, ...sent.traits }),
+      JSON.stringify(keyVersions),
     );
+  }
+
+  /** Profile version each audience / trait (`audience:<name>`, `trait:<name>`) was last delivered at. */
+  private deliveredKeyVersions(destination: string, profileId: string): Record<string, number> {
+    const row = this.s.state.get(destination, profileId) as { key_versions: string } | undefined;
+    return row ? (JSON.parse(row.key_versions) as Record<string, number>) : {};
+  }
+
+  /**
+   * A dead letter's change without the keys the destination has been told a newer value of since
+   * (delivered at a higher profile version): replaying those would send an older state after a newer
+   * one. Undefined when nothing is left.
+   */
+  private notDeliveredSince(letter: DeadLetter): ChangeSet | undefined {
+    const delivered = this.deliveredKeyVersions(letter.destination, letter.profileId);
+    const current = (key: string) => (delivered[key] ?? 0) <= letter.change.version;
+    const change: ChangeSet = {
+      version: letter.change.version,
+      audiences: Object.fromEntries(
+        Object.entries(letter.change.audiences).filter(([name]) => current(`audience:${name}`)),
+      ),
+      traits: Object.fromEntries(
+        Object.entries(letter.change.traits).filter(([name]) => current(`trait:${name}`)),
+      ),
+    };
+    return changeKeys(change).length > 0 ? change : undefined;
   }
 
   private pending(destination: string, profileId: string): PendingChange | undefined {
@@ -256,6 +288,13 @@ interface DeadRow {
   first_attempt_at: number | null;
   dead_at: number;
   replayed_at: number | null;
+}
+
+function changeKeys(change: ChangeSet): string[] {
+  return [
+    ...Object.keys(change.audiences).map((name) => `audience:${name}`),
+    ...Object.keys(change.traits).map((name) => `trait:${name}`),
+  ];
 }
 
 function toDeadLetter(row: DeadRow): DeadLetter {
@@ -338,17 +377,19 @@ function prepareStatements(db: Database) {
     pendingCount: db.prepare(`SELECT count(*) AS n FROM delivery_pending WHERE destination = ?`),
     state: db.prepare(`SELECT * FROM delivery_state WHERE destination = ? AND profile_id = ?`),
     upsertState: db.prepare(
-      `INSERT INTO delivery_state (destination, profile_id, version, audiences, traits) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO delivery_state (destination, profile_id, version, audiences, traits, key_versions)
+       VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (destination, profile_id) DO UPDATE SET version = excluded.version,
-         audiences = excluded.audiences, traits = excluded.traits`,
+         audiences = excluded.audiences, traits = excluded.traits, key_versions = excluded.key_versions`,
     ),
     insertDead: db.prepare(
       `INSERT INTO dead_letters (destination, profile_id, change, reason, attempts, first_attempt_at, dead_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     deadLetters: db.prepare(
-      `SELECT * FROM dead_letters WHERE (?1 IS NULL OR destination = ?1) AND (?2 = 1 OR replayed_at IS NULL)
-       ORDER BY id DESC LIMIT ?3`,
+      `SELECT * FROM dead_letters WHERE (@destination IS NULL OR destination = @destination)
+         AND (@replayed = 1 OR replayed_at IS NULL)
+       ORDER BY id DESC LIMIT @limit`,
     ),
     markReplayed: db.prepare(`UPDATE dead_letters SET replayed_at = ? WHERE id = ?`),
     insertLog: db.prepare(
