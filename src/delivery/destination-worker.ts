@@ -8,6 +8,7 @@ import type { BuiltRequest, ConfiguredDestination, DeliveryItem, ItemOutcome } f
 import { createHttpClient, send } from './http-client.js';
 import { isEmpty, netChange, reconcilePending, retryDelayMs } from './pending.js';
 import { redactEmails, responseExcerpt } from './redact.js';
+import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
 export interface WorkerSettings {
   name: string;
@@ -38,7 +39,7 @@ export class DestinationWorker {
   private running = false;
   private stopped: Promise<void> = Promise.resolve();
   private pausedUntil = 0;
-  private wakeUp: (() => void) | undefined;
+  private readonly idle = new WakeableSleep();
   private readonly limiter: Bottleneck;
   private readonly client: AxiosInstance;
 
@@ -60,7 +61,7 @@ export class DestinationWorker {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.idle.wake();
   }
 
   async stop(): Promise<void> {
@@ -74,13 +75,13 @@ export class DestinationWorker {
     while (this.running) {
       try {
         const waitMs = await this.step();
-        if (waitMs > 0) await this.pause(waitMs);
+        if (waitMs > 0) await this.idle.sleep(waitMs);
       } catch (error) {
         this.deps.logger.error(
           { err: error, destination: this.settings.name },
           'delivery step failed; retrying',
         );
-        await this.pause(1000);
+        await this.idle.sleep(1000);
       }
     }
   }
@@ -231,20 +232,6 @@ export class DestinationWorker {
       if (result.kind === 'delivered' && receivedAt) {
         metrics.eventToDeliverySeconds.observe({ destination: name }, Math.max(0, now - receivedAt) / 1000);
       }
-    });
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
     });
   }
 }

@@ -7,6 +7,7 @@ import type { RelayStore } from '../store/port.js';
 import type { RegisteredDestination } from './destination.js';
 import { DestinationWorker, type WorkerSettings } from './destination-worker.js';
 import { fanOutNextPage, type Subscriber } from './fan-out.js';
+import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
 const DEFAULT_MAX_RETRY_AGE_MS = 4 * 60 * 60 * 1000;
 const IDLE_MS = 100;
@@ -44,7 +45,7 @@ export class DeliveryRunner {
   private subscribers: Subscriber[] = [];
   private running = false;
   private stopped: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | undefined;
+  private readonly idle = new WakeableSleep();
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -79,7 +80,7 @@ export class DeliveryRunner {
 
   /** New outbox rows were committed. */
   wake(): void {
-    this.wakeUp?.();
+    this.idle.wake();
   }
 
   async stop(): Promise<void> {
@@ -98,22 +99,8 @@ export class DeliveryRunner {
       } catch (error) {
         this.deps.logger.error({ err: error }, 'delivery fan-out failed; retrying');
       }
-      if (moved === 0) await this.pause(IDLE_MS);
+      if (moved === 0) await this.idle.sleep(IDLE_MS);
       else await new Promise((resolve) => setImmediate(resolve));
     }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
   }
 }

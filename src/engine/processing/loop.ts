@@ -2,6 +2,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { DefinitionBackfill } from './backfill.js';
 import type { EventProcessor } from './processor.js';
 import type { TimeScheduler } from './scheduler.js';
+import { WakeableSleep } from '../../lib/wakeable-sleep.js';
 
 const IDLE_POLL_MS = 200;
 const ERROR_PAUSE_MS = 1000;
@@ -16,7 +17,7 @@ const MAX_REST_MS = 100;
 export class ProcessingLoop {
   private running = false;
   private stopped: Promise<void> = Promise.resolve();
-  private wakeUp: (() => void) | undefined;
+  private readonly idle = new WakeableSleep();
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -35,7 +36,7 @@ export class ProcessingLoop {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.idle.wake();
   }
 
   /** Finishes the step under way (its transaction commits or never started), then stops. */
@@ -64,7 +65,7 @@ export class ProcessingLoop {
           (await this.backfill.step());
       } catch (error) {
         this.logger.error({ err: error }, 'processing step failed; retrying');
-        await this.pause(ERROR_PAUSE_MS);
+        await this.idle.sleep(ERROR_PAUSE_MS);
         continue;
       }
       if (worked > 0) {
@@ -74,7 +75,7 @@ export class ProcessingLoop {
       }
       for (const resolve of this.idleWaiters.splice(0)) resolve();
       const untilDue = await this.scheduler.msUntilNext().catch(() => undefined);
-      await this.pause(Math.min(IDLE_POLL_MS, untilDue ?? IDLE_POLL_MS));
+      await this.idle.sleep(Math.min(IDLE_POLL_MS, untilDue ?? IDLE_POLL_MS));
     }
   }
 
@@ -86,19 +87,5 @@ export class ProcessingLoop {
    */
   private yieldToIntake(stepMs: number): number {
     return this.intakeBusy() ? Math.min(MAX_REST_MS, stepMs * 2) : 0;
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
-    });
   }
 }
