@@ -4,17 +4,11 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Docume
 import type { z } from 'zod';
 import { substituteEnv } from './env-substitution.js';
 import type { DestinationTypeSchemas } from './destination-check.js';
+import type { ConfigError } from './config-error.js';
 import { mergeFiles, type ParsedFile } from './merge.js';
-import { MappingFile, type RelayConfig } from './schema.js';
 
-export interface ConfigError {
-  file: string;
-  line: number;
-  column: number;
-  /** Dotted path inside the file, e.g. `sources.web.write_key`. */
-  path: string;
-  message: string;
-}
+export type { ConfigError };
+import { MappingFile, type RelayConfig } from './schema.js';
 
 export type LoadResult =
   { ok: true; config: RelayConfig; files: string[] } | { ok: false; errors: ConfigError[]; files: string[] };

@@ -1,6 +1,6 @@
 import { audienceIssues } from './audience-references.js';
 import { destinationIssues, type DestinationTypeSchemas } from './destination-check.js';
-import type { ConfigError } from './load.js';
+import type { ConfigError } from './config-error.js';
 import { defaultRelayConfig, type MappingFile, type RelayConfig } from './schema.js';
 
 /** A mapping file that parsed and validated on its own, with a way to point at its keys. */

@@ -59,6 +59,8 @@ export interface EventStore {
   findEventsByMessageId(messageId: string, source?: string): Promise<StoredEvent[]>;
   /** Events with seq greater than `afterSeq`, in seq order: the processing feed. */
   readEventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** Stored events by seq (a profile's timeline), in the order asked; missing seqs are left out. */
+  readEventsBySeq(seqs: number[]): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
   /** The highest seq stored so far (0 when empty). */
   lastSeq(): Promise<number>;

@@ -1,5 +1,3 @@
-import type { StoredEvent } from './port.js';
-
 /**
  * Profile storage: identities, computed-trait state, timelines, merges, processing cursors and
  * trait backfills. Profile-keyed tables (profiles, profile_events, merges) partition by profile id;
@@ -90,7 +88,6 @@ export interface ProfileStore {
   commitProcessing(commit: ProcessingCommit): Promise<void>;
   /** The profile's timeline: stored-event seqs by event time, newest last (or the last `limit`). */
   profileEventSeqs(profileId: string, limit?: number): Promise<number[]>;
-  readEventsBySeq(seqs: number[]): Promise<StoredEvent[]>;
   mergesOf(profileId: string): Promise<MergeRecord[]>;
   /** Profile ids in id order after `afterId`: backfill pages. */
   listProfileIds(afterId: string, limit: number): Promise<string[]>;
