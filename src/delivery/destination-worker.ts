@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import type { AxiosInstance } from 'axios';
+import { BackgroundLoop } from '../lib/background-loop.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { ChangeSet, DeliveryResult, PendingChange } from '../store/delivery-port.js';
@@ -8,7 +9,6 @@ import type { BuiltRequest, ConfiguredDestination, DeliveryItem, ItemOutcome } f
 import { createHttpClient, send } from './http-client.js';
 import { isEmpty, netChange, reconcilePending, retryDelayMs } from './pending.js';
 import { redactEmails, responseExcerpt } from './redact.js';
-import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
 export interface WorkerSettings {
   name: string;
@@ -35,11 +35,8 @@ const IDLE_MS = 100;
  * that is down, slow or throttled never delays another. A profile is never in two requests at once,
  * and every request carries its profiles' latest state, so changes reach the destination in order.
  */
-export class DestinationWorker {
-  private running = false;
-  private stopped: Promise<void> = Promise.resolve();
+export class DestinationWorker extends BackgroundLoop {
   private pausedUntil = 0;
-  private readonly idle = new WakeableSleep();
   private readonly limiter: Bottleneck;
   private readonly client: AxiosInstance;
 
@@ -47,6 +44,7 @@ export class DestinationWorker {
     private readonly settings: WorkerSettings,
     private readonly deps: { store: RelayStore; metrics: Metrics; logger: Logger },
   ) {
+    super(`delivery to ${settings.name}`, deps.logger);
     // Evenly spaced requests (with 2 % headroom) never exceed a sliding-window limit, unlike a
     // fixed-window reservoir that can burst twice the limit across a window edge.
     const minTime = Math.ceil((1000 / settings.requestsPerSecond) * 1.02);
@@ -54,40 +52,13 @@ export class DestinationWorker {
     this.client = createHttpClient(settings.timeoutMs);
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.stopped = this.run();
-  }
-
-  wake(): void {
-    this.idle.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.stopped;
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        const waitMs = await this.step();
-        if (waitMs > 0) await this.idle.sleep(waitMs);
-      } catch (error) {
-        this.deps.logger.error(
-          { err: error, destination: this.settings.name },
-          'delivery step failed; retrying',
-        );
-        await this.idle.sleep(1000);
-      }
-    }
-  }
-
   /** Sends at most one batch; returns how long to wait before the next step (0 = go on). */
-  private async step(): Promise<number> {
+  protected async step(): Promise<number> {
     const now = Date.now();
     if (now < this.pausedUntil) return this.pausedUntil - now;
     const { store, metrics } = this.deps;

@@ -1,3 +1,4 @@
+import { BackgroundLoop } from '../lib/background-loop.js';
 import type { Logger } from '../lib/logger.js';
 import { parseDuration } from '../lib/duration.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -7,7 +8,6 @@ import type { RelayStore } from '../store/port.js';
 import type { RegisteredDestination } from './destination.js';
 import { DestinationWorker, type WorkerSettings } from './destination-worker.js';
 import { fanOutNextPage, type Subscriber } from './fan-out.js';
-import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
 const DEFAULT_MAX_RETRY_AGE_MS = 4 * 60 * 60 * 1000;
 const IDLE_MS = 100;
@@ -40,14 +40,14 @@ export function workerSettings(
 }
 
 /** The delivery side: fan-out from the outbox, and one worker per configured destination. */
-export class DeliveryRunner {
+export class DeliveryRunner extends BackgroundLoop {
   private workers = new Map<string, DestinationWorker>();
   private subscribers: Subscriber[] = [];
-  private running = false;
-  private stopped: Promise<void> = Promise.resolve();
-  private readonly idle = new WakeableSleep();
+  private started = false;
 
-  constructor(private readonly deps: DeliveryDeps) {}
+  constructor(private readonly deps: DeliveryDeps) {
+    super('delivery fan-out', deps.logger);
+  }
 
   /** (Re)configures destinations: workers of removed or changed destinations stop, new ones start. */
   async configure(destinations: Record<string, DestinationBlock>): Promise<void> {
@@ -68,39 +68,26 @@ export class DeliveryRunner {
     this.workers = next;
     this.subscribers = subscribers;
     await Promise.all([...previous.values()].map((worker) => worker.stop()));
-    if (this.running) for (const worker of next.values()) worker.start();
+    if (this.started) for (const worker of next.values()) worker.start();
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
+  override start(): void {
+    this.started = true;
     for (const worker of this.workers.values()) worker.start();
-    this.stopped = this.fanOutLoop();
+    super.start();
   }
 
-  /** New outbox rows were committed. */
-  wake(): void {
-    this.idle.wake();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.stopped;
+  override async stop(): Promise<void> {
+    this.started = false;
+    await super.stop();
     await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
   }
 
-  private async fanOutLoop(): Promise<void> {
-    while (this.running) {
-      let moved = 0;
-      try {
-        moved = await fanOutNextPage(this.deps.store, this.subscribers, Date.now());
-        if (moved > 0) for (const worker of this.workers.values()) worker.wake();
-      } catch (error) {
-        this.deps.logger.error({ err: error }, 'delivery fan-out failed; retrying');
-      }
-      if (moved === 0) await this.idle.sleep(IDLE_MS);
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
+  /** Moves one page of outbox rows into the destinations' queues and wakes their workers. */
+  protected async step(): Promise<number> {
+    const moved = await fanOutNextPage(this.deps.store, this.subscribers, Date.now());
+    if (moved === 0) return IDLE_MS;
+    for (const worker of this.workers.values()) worker.wake();
+    return 0;
   }
 }

@@ -1,11 +1,10 @@
+import { BackgroundLoop } from '../../lib/background-loop.js';
 import type { Logger } from '../../lib/logger.js';
 import type { DefinitionBackfill } from './backfill.js';
 import type { EventProcessor } from './processor.js';
 import type { TimeScheduler } from './scheduler.js';
-import { WakeableSleep } from '../../lib/wakeable-sleep.js';
 
 const IDLE_POLL_MS = 200;
-const ERROR_PAUSE_MS = 1000;
 const MAX_REST_MS = 100;
 
 /**
@@ -14,10 +13,7 @@ const MAX_REST_MS = 100;
  * HTTP intake is never starved. When idle it sleeps until the next profile is due (at most
  * IDLE_POLL_MS); `wake()` cuts the wait short when events arrive.
  */
-export class ProcessingLoop {
-  private running = false;
-  private stopped: Promise<void> = Promise.resolve();
-  private readonly idle = new WakeableSleep();
+export class ProcessingLoop extends BackgroundLoop {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -26,24 +22,9 @@ export class ProcessingLoop {
     private readonly processor: EventProcessor,
     private readonly scheduler: TimeScheduler,
     private readonly backfill: DefinitionBackfill,
-    private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.stopped = this.run();
-  }
-
-  wake(): void {
-    this.idle.wake();
-  }
-
-  /** Finishes the step under way (its transaction commits or never started), then stops. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.stopped;
+    logger: Logger,
+  ) {
+    super('processing', logger);
   }
 
   /** Resolves the next time the loop finds nothing to do (every stored event processed, no backfill). */
@@ -54,29 +35,21 @@ export class ProcessingLoop {
     });
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let worked: number;
-      const started = Date.now();
-      try {
-        worked =
-          (await this.processor.processNextBatch()) +
-          (await this.scheduler.step()) +
-          (await this.backfill.step());
-      } catch (error) {
-        this.logger.error({ err: error }, 'processing step failed; retrying');
-        await this.idle.sleep(ERROR_PAUSE_MS);
-        continue;
-      }
-      if (worked > 0) {
-        const rest = this.yieldToIntake(Date.now() - started);
-        await new Promise((resolve) => (rest > 0 ? setTimeout(resolve, rest) : setImmediate(resolve)));
-        continue;
-      }
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
-      const untilDue = await this.scheduler.msUntilNext().catch(() => undefined);
-      await this.idle.sleep(Math.min(IDLE_POLL_MS, untilDue ?? IDLE_POLL_MS));
+  protected async step(): Promise<number> {
+    const started = Date.now();
+    const worked =
+      (await this.processor.processNextBatch()) +
+      (await this.scheduler.step()) +
+      (await this.backfill.step());
+    if (worked > 0) {
+      // A rest that new events must not cut short (wake() would), hence a plain timer.
+      const rest = this.yieldToIntake(Date.now() - started);
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      return 0;
     }
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    const untilDue = await this.scheduler.msUntilNext().catch(() => undefined);
+    return Math.max(1, Math.min(IDLE_POLL_MS, untilDue ?? IDLE_POLL_MS));
   }
 
   /**
