@@ -1,15 +1,14 @@
 import { once } from 'node:events';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../src/config/env.js';
 import { startFakeBraze, type FakeBraze } from '../../src/destinations/braze/fake-server.js';
 import { startFakeHubspot, type FakeHubspot } from '../../src/destinations/hubspot/fake-server.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { startRelay, type RunningRelay } from '../../src/relay.js';
-import { basicAuth, pickFreePort, REPO_ROOT, WRITE_KEYS } from '../helpers/relay-process.js';
+import { type RunningRelay } from '../../src/relay.js';
+import { basicAuth, pickFreePort, WRITE_KEYS } from '../helpers/relay-process.js';
+import { startTestRelay } from '../helpers/in-process-relay.js';
 import { runCli, spawnCli } from './run-cli.js';
 
 const ADMIN_TOKEN = 'admin-token-for-cli-tests-0001';
@@ -20,24 +19,16 @@ let hubspot: FakeHubspot;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  cpSync(join(REPO_ROOT, 'mappings'), join(root, 'mappings'), { recursive: true });
-  cpSync(join(REPO_ROOT, 'models'), join(root, 'models'), { recursive: true });
   braze = await startFakeBraze();
   hubspot = await startFakeHubspot();
-  relay = await startRelay({
-    env: readEnv({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE_URL: `sqlite:${join(root, 'relay.db')}`,
-      MAPPINGS_DIR: join(root, 'mappings'),
-      ADMIN_TOKEN,
-    }),
+  relay = await startTestRelay({
+    root,
+    adminToken: ADMIN_TOKEN,
     processEnv: {
       DESTINATIONS_ENABLED: 'true',
       BRAZE_REST_ENDPOINT: braze.url,
       HUBSPOT_ENDPOINT: hubspot.url,
     },
-    logger: createLogger({ level: 'silent' }),
   });
   env = { RELAY_URL: relay.url, ADMIN_TOKEN };
 

@@ -1,9 +1,6 @@
 import { Analytics } from '@segment/analytics-node';
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../src/config/env.js';
 import type { RecordedRequest } from '../../src/destinations/fake-kit.js';
 import { startFakeBraze, type FakeBraze } from '../../src/destinations/braze/fake-server.js';
 import {
@@ -12,9 +9,9 @@ import {
   type FakeHubspot,
 } from '../../src/destinations/hubspot/fake-server.js';
 import { ManualClock } from '../../src/lib/clock.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { startRelay, type RunningRelay } from '../../src/relay.js';
-import { REPO_ROOT, WRITE_KEYS } from '../helpers/relay-process.js';
+import { type RunningRelay } from '../../src/relay.js';
+import { WRITE_KEYS } from '../helpers/relay-process.js';
+import { startTestRelay } from '../helpers/in-process-relay.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -38,25 +35,17 @@ let hubspot: FakeHubspot;
 let relay: RunningRelay;
 
 beforeAll(async () => {
-  cpSync(join(REPO_ROOT, 'mappings'), join(root, 'mappings'), { recursive: true });
-  cpSync(join(REPO_ROOT, 'models'), join(root, 'models'), { recursive: true });
   braze = await startFakeBraze();
   hubspot = await startFakeHubspot();
-  relay = await startRelay({
-    env: readEnv({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE_URL: `sqlite:${join(root, 'relay.db')}`,
-      MAPPINGS_DIR: join(root, 'mappings'),
-      ADMIN_TOKEN,
-    }),
+  relay = await startTestRelay({
+    root,
+    adminToken: ADMIN_TOKEN,
     clock,
     processEnv: {
       DESTINATIONS_ENABLED: 'true',
       BRAZE_REST_ENDPOINT: braze.url,
       HUBSPOT_ENDPOINT: hubspot.url,
     },
-    logger: createLogger({ level: 'silent' }),
   });
 });
 

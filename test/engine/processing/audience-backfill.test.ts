@@ -1,15 +1,13 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../../src/config/env.js';
-import { createLogger } from '../../../src/lib/logger.js';
-import { startRelay, type RunningRelay } from '../../../src/relay.js';
+import type { RunningRelay } from '../../../src/relay.js';
+import { startTestRelay } from '../../helpers/in-process-relay.js';
 
 /** Preview, backfill and explain of a new audience over a few thousand existing profiles. */
 const PROFILES = 3000;
 const ADMIN_TOKEN = 'audience-backfill-admin-token-01';
-const repo = new URL('../../../', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'relay-audience-backfill-'));
 let relay: RunningRelay;
 
@@ -18,19 +16,7 @@ const ordersOf = (i: number) => i % 4;
 const expectedMembers = Array.from({ length: PROFILES }, (_, i) => i).filter((i) => ordersOf(i) >= 2).length;
 
 beforeAll(async () => {
-  cpSync(join(repo, 'mappings'), join(root, 'mappings'), { recursive: true });
-  cpSync(join(repo, 'models'), join(root, 'models'), { recursive: true });
-  relay = await startRelay({
-    env: readEnv({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE_URL: `sqlite:${join(root, 'relay.db')}`,
-      MAPPINGS_DIR: join(root, 'mappings'),
-      ADMIN_TOKEN,
-    }),
-    processEnv: {},
-    logger: createLogger({ level: 'silent' }),
-  });
+  relay = await startTestRelay({ root, adminToken: ADMIN_TOKEN });
   const events = [];
   for (let i = 0; i < PROFILES; i++) {
     events.push({ type: 'identify', userId: `bf-${i}`, messageId: `bf-id-${i}`, traits: { plan: 'pro' } });

@@ -1,32 +1,18 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../../src/config/env.js';
-import { createLogger } from '../../../src/lib/logger.js';
-import { startRelay, type RunningRelay } from '../../../src/relay.js';
+import type { RunningRelay } from '../../../src/relay.js';
+import { startTestRelay } from '../../helpers/in-process-relay.js';
 
 const ADMIN_TOKEN = 'admin-token-for-profile-tests-01';
 const WRITE_KEY = 'dev-web-write-key';
-const repo = new URL('../../../', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'relay-profiles-'));
 const mappingsDir = join(root, 'mappings');
 let relay: RunningRelay;
 
 beforeAll(async () => {
-  cpSync(join(repo, 'mappings'), mappingsDir, { recursive: true });
-  cpSync(join(repo, 'models'), join(root, 'models'), { recursive: true });
-  relay = await startRelay({
-    env: readEnv({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE_URL: `sqlite:${join(root, 'relay.db')}`,
-      MAPPINGS_DIR: mappingsDir,
-      ADMIN_TOKEN,
-    }),
-    processEnv: {},
-    logger: createLogger({ level: 'silent' }),
-  });
+  relay = await startTestRelay({ root, adminToken: ADMIN_TOKEN });
 });
 
 afterAll(async () => {

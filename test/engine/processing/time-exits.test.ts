@@ -1,38 +1,26 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEnv } from '../../../src/config/env.js';
 import { ManualClock } from '../../../src/lib/clock.js';
-import { createLogger } from '../../../src/lib/logger.js';
-import { startRelay, type RunningRelay } from '../../../src/relay.js';
+import type { RunningRelay } from '../../../src/relay.js';
+import { startTestRelay } from '../../helpers/in-process-relay.js';
 
 /** Memberships that change with time alone, on an injected clock: each change reaches the outbox once. */
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
-const repo = new URL('../../../', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'relay-time-'));
 const clock = new ManualClock(T0);
 let relay: RunningRelay;
 
 beforeAll(async () => {
-  cpSync(join(repo, 'mappings'), join(root, 'mappings'), { recursive: true });
-  cpSync(join(repo, 'models'), join(root, 'models'), { recursive: true });
-  writeFileSync(
-    join(root, 'mappings', 'test-audiences.yaml'),
-    'audiences:\n  warm_lead:\n    rule: { trait: lead_score, gt: 80 }\n',
-  );
-  relay = await startRelay({
-    env: readEnv({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE_URL: `sqlite:${join(root, 'relay.db')}`,
-      MAPPINGS_DIR: join(root, 'mappings'),
-    }),
+  relay = await startTestRelay({
+    root,
     clock,
-    processEnv: {},
-    logger: createLogger({ level: 'silent' }),
+    mappingFiles: {
+      'test-audiences.yaml': 'audiences:\n  warm_lead:\n    rule: { trait: lead_score, gt: 80 }\n',
+    },
   });
 });
 
