@@ -5,19 +5,17 @@ import { LiveConfig, type ReloadTrigger } from './config/live-config.js';
 import { explainProfile, listAudiences, previewAudience } from './admin/audience-views.js';
 import { resolveDeliveryQuery } from './admin/delivery-views.js';
 import { viewProfile } from './admin/profile-view.js';
-import { DefinitionBackfill } from './engine/processing/backfill.js';
-import { ProcessingLoop } from './engine/processing/loop.js';
-import { EventProcessor, TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/processor.js';
-import { buildProcessingSetup, definitionHashes } from './engine/processing/setup.js';
-import { TimeScheduler } from './engine/processing/scheduler.js';
-import { DeliveryRunner } from './delivery/runner.js';
+import { startBackgroundWork, type BackgroundWork } from './engine/processing/background.js';
+import { TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/processor.js';
+import { startBackgroundThread, type BackgroundThread } from './engine/processing/thread-client.js';
+import { buildProcessingSetup } from './engine/processing/setup.js';
 import { DESTINATIONS } from './destinations/registry.js';
 import { createApp } from './http/app.js';
 import { Intake } from './ingest/intake.js';
 import { SourceDirectory } from './ingest/sources.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createLogger, type Logger } from './lib/logger.js';
-import { createMetrics, type Metrics } from './lib/metrics.js';
+import { BACKGROUND_METRICS, createMetrics, metricsText, type Metrics } from './lib/metrics.js';
 import { formatConfigError } from './mappings/load.js';
 import type { RelayConfig } from './mappings/schema.js';
 import { openStore } from './store/open-store.js';
@@ -85,10 +83,55 @@ async function pruneExpired(
       now - config.events.retention,
       await store.readCursor(TRAITS_CURSOR),
     );
-    logger.debug({ dedupeKeys, events }, 'pruned expired dedupe keys and events');
+    const deliveries = await store.pruneDeliveryLog(now - config.events.delivery_log_retention);
+    logger.debug({ dedupeKeys, events, deliveries }, 'pruned expired dedupe keys, events and delivery log');
   } catch (error) {
     logger.warn({ err: error }, 'pruning failed; will try again');
   }
+}
+
+/**
+ * Processing and delivery: in a worker thread of their own (the default for a running relay), or on
+ * this thread when a test injects a clock (a clock cannot cross threads) or PROCESSING_THREAD=false.
+ */
+async function startBackground(
+  options: RelayOptions,
+  live: LiveConfig<Derived>,
+  store: RelayStore,
+  clock: Clock,
+  metrics: Metrics,
+  logger: Logger,
+  lastIntakeCommitAt: () => number,
+): Promise<BackgroundWork | BackgroundThread> {
+  const { env } = options;
+  const processing = options.processing !== false;
+  const delivery = options.delivery !== false;
+  if (env.PROCESSING_THREAD && options.clock === undefined && processing) {
+    return startBackgroundThread({ env, processEnv: options.processEnv ?? process.env, delivery }, logger);
+  }
+  return startBackgroundWork({
+    store,
+    clock,
+    metrics,
+    logger,
+    config: () => live.config,
+    setup: () => live.derived.processing,
+    destinationTypes: DESTINATIONS,
+    batchSize: env.PROCESSING_BATCH_SIZE,
+    intakeBusy: () => Date.now() - lastIntakeCommitAt() < INTAKE_BUSY_MS,
+    processing,
+    delivery,
+  });
+}
+
+/** This thread's metrics, plus the background thread's when it runs in one. */
+async function relayMetricsText(
+  metrics: Metrics,
+  background: BackgroundWork | BackgroundThread,
+): Promise<string> {
+  if (!('metricsText' in background)) return metrics.registry.metrics();
+  const own = await metricsText(metrics.registry, (name) => !BACKGROUND_METRICS.has(name));
+  return own + (await background.metricsText());
 }
 
 /** The composition root: configuration -> store -> intake -> HTTP, and store -> processing. */
@@ -133,42 +176,20 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       wakeProcessing.wake();
     },
   });
-  const setup = () => live.derived.processing;
-  const backfill = new DefinitionBackfill({
+  const background = await startBackground(
+    options,
+    live,
     store,
     clock,
     metrics,
     logger,
-    setup,
-    definitions: () => definitionHashes(live.config, live.derived.processing),
-  });
-  await backfill.reconcile();
-  const isSettled = backfill.isSettled;
-  const processor = new EventProcessor({
-    store,
-    clock,
-    metrics,
-    logger,
-    setup,
-    isSettled,
-    batchSize: env.PROCESSING_BATCH_SIZE,
-  });
-  const scheduler = new TimeScheduler({ store, clock, metrics, setup, isSettled });
-  const intakeBusy = () => Date.now() - lastIntakeCommitAt < INTAKE_BUSY_MS;
-  const loop = new ProcessingLoop(intakeBusy, processor, scheduler, backfill, logger);
-  const delivery = new DeliveryRunner({ store, metrics, logger, types: DESTINATIONS });
-  await delivery.configure(live.config.destinations);
-  if (options.delivery !== false) delivery.start();
-  wakeProcessing.wake = () => loop.wake();
-  if (options.processing !== false) loop.start();
+    () => lastIntakeCommitAt,
+  );
+  wakeProcessing.wake = () => background.wake();
 
   const reload = async (trigger: ReloadTrigger) => {
     const result = await live.reload(trigger);
-    if (result.ok) {
-      await backfill.reconcile();
-      await delivery.configure(live.config.destinations);
-    }
-    loop.wake();
+    if (result.ok) await background.reconfigure();
     return result;
   };
   let shuttingDown = false;
@@ -176,6 +197,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     intake: new Intake(store, clock, metrics),
     sources: () => live.derived.sources,
     metrics,
+    metricsText: () => relayMetricsText(metrics, background),
     logger,
     store,
     adminToken: env.ADMIN_TOKEN,
@@ -199,7 +221,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     deadLetters: (query) => store.deadLetters(query),
     replay: async (ids, destination) => {
       const replayed = await store.replayDeadLetters(ids, destination, Date.now());
-      delivery.wake();
+      background.wakeDelivery();
       return replayed;
     },
     explain: (kind, value, audience) =>
@@ -219,7 +241,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     );
   const sizeTimer = setInterval(() => void snapshot(), SIZE_SNAPSHOT_INTERVAL_MS);
   sizeTimer.unref();
-  void loop.whenIdle().then(snapshot);
+  void background.whenIdle().then(snapshot);
   logger.info({ port, store: store.backend, sources: live.derived.sources.size }, 'relay listening');
 
   const close = async () => {
@@ -229,8 +251,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     clearInterval(sizeTimer);
     live.close();
     await closeServer(server, env.SHUTDOWN_TIMEOUT_MS);
-    await loop.stop();
-    await delivery.stop();
+    await background.stop();
     await store.close();
     logger.info('relay stopped');
   };
@@ -241,7 +262,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     metrics,
     config: () => live.config,
     reload,
-    whenIdle: () => loop.whenIdle(),
+    whenIdle: () => background.whenIdle(),
     close,
   };
 }

@@ -10,6 +10,8 @@ export const RelayEnv = z.object({
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   GROUP_COMMIT_WINDOW_MS: z.coerce.number().min(0).max(50).default(1),
+  /** Processing and delivery in a worker thread of their own, off the HTTP thread. */
+  PROCESSING_THREAD: z.stringbool().default(true),
   PROCESSING_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 });

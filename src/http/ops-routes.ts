@@ -5,6 +5,8 @@ import type { EventStore } from '../store/port.js';
 export interface OpsDeps {
   store: EventStore;
   metrics: Metrics;
+  /** Prometheus text of every metric (this thread's and the background thread's). */
+  metricsText: () => Promise<string>;
   isShuttingDown: () => boolean;
 }
 
@@ -27,7 +29,7 @@ export function opsRouter(deps: OpsDeps): Router {
   });
   router.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', deps.metrics.registry.contentType);
-    res.send(await deps.metrics.registry.metrics());
+    res.send(await deps.metricsText());
   });
   return router;
 }

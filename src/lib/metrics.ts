@@ -1,9 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric the relay exports, on one registry created by the composition root. */
-export function createMetrics() {
+export function createMetrics(options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'relay_process_' });
+  if (options.processMetrics !== false)
+    collectDefaultMetrics({ register: registry, prefix: 'relay_process_' });
   return {
     registry,
     eventsTotal: new Counter({
@@ -117,3 +118,26 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The metrics processing and delivery produce (in the background thread when it runs in one). */
+export const BACKGROUND_METRICS: ReadonlySet<string> = new Set([
+  'relay_events_processed_total',
+  'relay_late_events_total',
+  'relay_processing_batch_seconds',
+  'relay_processing_lag_seconds',
+  'relay_outbox_rows_total',
+  'relay_scheduler_lateness_seconds',
+  'relay_backfill_profiles',
+  'relay_delivery_requests_total',
+  'relay_delivery_items_total',
+  'relay_delivery_queue_depth',
+  'relay_dead_letters_total',
+  'relay_event_to_delivery_seconds',
+]);
+
+/** The Prometheus text of the metrics `include` picks (so two threads' registries never repeat a family). */
+export async function metricsText(registry: Registry, include: (name: string) => boolean): Promise<string> {
+  const names = (await registry.getMetricsAsJSON()).map((metric) => metric.name).filter(include);
+  const parts = await Promise.all(names.map((name) => registry.getSingleMetricAsString(name)));
+  return parts.map((part) => `${part}\n`).join('');
+}

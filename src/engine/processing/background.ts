@@ -1,0 +1,83 @@
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Metrics } from '../../lib/metrics.js';
+import { DeliveryRunner } from '../../delivery/runner.js';
+import type { RegisteredDestination } from '../../delivery/destination.js';
+import type { RelayConfig } from '../../mappings/schema.js';
+import type { RelayStore } from '../../store/port.js';
+import { DefinitionBackfill } from './backfill.js';
+import { ProcessingLoop } from './loop.js';
+import { EventProcessor, type ProcessingSetup } from './processor.js';
+import { TimeScheduler } from './scheduler.js';
+import { definitionHashes } from './setup.js';
+
+/** Everything that happens after an event is stored: processing, time, backfill, delivery. */
+export interface BackgroundWork {
+  /** New events were stored. */
+  wake(): void;
+  /** Dead letters were put back in the queue. */
+  wakeDelivery(): void;
+  /** The configuration was reloaded: start backfills, reconfigure destinations. */
+  reconfigure(): Promise<void>;
+  /** Resolves once every stored event is processed and no backfill is pending. */
+  whenIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface BackgroundDeps {
+  store: RelayStore;
+  clock: Clock;
+  metrics: Metrics;
+  logger: Logger;
+  config: () => RelayConfig;
+  setup: () => ProcessingSetup;
+  destinationTypes: Record<string, RegisteredDestination>;
+  batchSize: number;
+  /** True while the intake is committing events (processing then yields to it). */
+  intakeBusy: () => boolean;
+  processing: boolean;
+  delivery: boolean;
+}
+
+export async function startBackgroundWork(deps: BackgroundDeps): Promise<BackgroundWork> {
+  const { store, clock, metrics, logger, setup } = deps;
+  const backfill = new DefinitionBackfill({
+    store,
+    clock,
+    metrics,
+    logger,
+    setup,
+    definitions: () => definitionHashes(deps.config(), setup()),
+  });
+  await backfill.reconcile();
+  const isSettled = backfill.isSettled;
+  const processor = new EventProcessor({
+    store,
+    clock,
+    metrics,
+    logger,
+    setup,
+    isSettled,
+    batchSize: deps.batchSize,
+  });
+  const scheduler = new TimeScheduler({ store, clock, metrics, setup, isSettled });
+  const loop = new ProcessingLoop(deps.intakeBusy, processor, scheduler, backfill, logger);
+  const delivery = new DeliveryRunner({ store, metrics, logger, types: deps.destinationTypes });
+  await delivery.configure(deps.config().destinations);
+  if (deps.delivery) delivery.start();
+  if (deps.processing) loop.start();
+  return {
+    wake: () => loop.wake(),
+    wakeDelivery: () => delivery.wake(),
+    reconfigure: async () => {
+      await backfill.reconcile();
+      await delivery.configure(deps.config().destinations);
+      loop.wake();
+    },
+    whenIdle: () => (deps.processing ? loop.whenIdle() : Promise.resolve()),
+    stop: async () => {
+      await loop.stop();
+      await delivery.stop();
+    },
+  };
+}
