@@ -107,7 +107,8 @@ async function startBackground(
   const processing = options.processing !== false;
   const delivery = options.delivery !== false;
   if (env.PROCESSING_THREAD && options.clock === undefined && processing) {
-    return startBackgroundThread({ env, processEnv: options.processEnv ?? process.env, delivery }, logger);
+    const processEnv = options.processEnv ?? process.env;
+    return startBackgroundThread({ env, processEnv, delivery, logLevel: logger.level }, logger);
   }
   return startBackgroundWork({
     store,

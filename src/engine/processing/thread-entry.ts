@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   if (!port) throw new Error('thread-entry runs only as a worker thread');
   const data = workerData as ThreadData;
   const post = (message: FromBackground) => port.postMessage(message);
-  const logger = createLogger({ base: { service: 'audience-relay', thread: 'background' } });
+  const logger = createLogger({
+    level: data.logLevel,
+    base: { service: 'audience-relay', thread: 'background' },
+  });
   const metrics = createMetrics({ processMetrics: false });
   const live = new LiveConfig(
     data.env.MAPPINGS_DIR,

@@ -5,6 +5,8 @@ export interface ThreadData {
   env: RelayEnv;
   processEnv: Record<string, string | undefined>;
   delivery: boolean;
+  /** The HTTP thread's log level, so both threads log alike. */
+  logLevel: string;
 }
 
 /** Requests the HTTP thread waits for: answered by a `done` with the same id. */

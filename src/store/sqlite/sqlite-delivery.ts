@@ -50,12 +50,14 @@ export class SqliteDelivery {
   }
 
   fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): void {
-    this.db.transaction(() => {
-      for (const change of changes) {
-        this.writePending(merge(this.pending(change.destination, change.profileId), change));
-      }
-      this.s.setCursor.run('delivery', outboxId);
-    })();
+    this.db
+      .transaction(() => {
+        for (const change of changes) {
+          this.writePending(merge(this.pending(change.destination, change.profileId), change));
+        }
+        this.s.setCursor.run('delivery', outboxId);
+      })
+      .immediate();
   }
 
   duePending(destination: string, now: number, limit: number): PendingChange[] {
@@ -76,66 +78,70 @@ export class SqliteDelivery {
     now: number,
     reconcile: ReconcilePending,
   ): void {
-    this.db.transaction(() => {
-      for (const result of results) {
-        const pending = this.pending(destination, result.profileId);
-        if (result.kind === 'retry') {
-          if (pending) {
-            this.writePending({
-              ...pending,
-              attempts: pending.attempts + 1,
-              nextAttemptAt: result.nextAttemptAt,
-              firstAttemptAt: pending.firstAttemptAt ?? now,
-              lastError: result.reason,
-            });
+    this.db
+      .transaction(() => {
+        for (const result of results) {
+          const pending = this.pending(destination, result.profileId);
+          if (result.kind === 'retry') {
+            if (pending) {
+              this.writePending({
+                ...pending,
+                attempts: pending.attempts + 1,
+                nextAttemptAt: result.nextAttemptAt,
+                firstAttemptAt: pending.firstAttemptAt ?? now,
+                lastError: result.reason,
+              });
+            }
+            continue;
           }
-          continue;
+          if (result.kind === 'delivered') this.recordDelivered(destination, result.profileId, result.sent);
+          else {
+            const change = { ...result.sent, causedBy: pending?.causedBy ?? [] };
+            this.s.insertDead.run(
+              destination,
+              result.profileId,
+              JSON.stringify(change),
+              result.reason,
+              (pending?.attempts ?? 0) + 1,
+              pending?.firstAttemptAt ?? now,
+              now,
+            );
+          }
+          const rest = pending ? reconcile(pending, result.sent) : null;
+          if (rest)
+            this.writePending({
+              ...rest,
+              attempts: 0,
+              firstAttemptAt: null,
+              lastError: null,
+              nextAttemptAt: now,
+            });
+          else this.s.deletePending.run(destination, result.profileId);
         }
-        if (result.kind === 'delivered') this.recordDelivered(destination, result.profileId, result.sent);
-        else {
-          const change = { ...result.sent, causedBy: pending?.causedBy ?? [] };
-          this.s.insertDead.run(
-            destination,
-            result.profileId,
-            JSON.stringify(change),
-            result.reason,
-            (pending?.attempts ?? 0) + 1,
-            pending?.firstAttemptAt ?? now,
-            now,
-          );
-        }
-        const rest = pending ? reconcile(pending, result.sent) : null;
-        if (rest)
-          this.writePending({
-            ...rest,
-            attempts: 0,
-            firstAttemptAt: null,
-            lastError: null,
-            nextAttemptAt: now,
-          });
-        else this.s.deletePending.run(destination, result.profileId);
-      }
-    })();
+      })
+      .immediate();
   }
 
   appendDeliveryLog(entries: DeliveryLogEntry[]): void {
-    this.db.transaction(() => {
-      for (const e of entries) {
-        this.s.insertLog.run(
-          e.destination,
-          e.at,
-          e.status,
-          e.attempt,
-          e.latencyMs,
-          e.items,
-          ` ${e.profileIds.join(' ')} `,
-          ` ${e.messageIds.join(' ')} `,
-          e.requestBody,
-          e.responseExcerpt,
-          e.outcome,
-        );
-      }
-    })();
+    this.db
+      .transaction(() => {
+        for (const e of entries) {
+          this.s.insertLog.run(
+            e.destination,
+            e.at,
+            e.status,
+            e.attempt,
+            e.latencyMs,
+            e.items,
+            ` ${e.profileIds.join(' ')} `,
+            ` ${e.messageIds.join(' ')} `,
+            e.requestBody,
+            e.responseExcerpt,
+            e.outcome,
+          );
+        }
+      })
+      .immediate();
   }
 
   searchDeliveryLog(query: DeliveryLogQuery): DeliveryLogEntry[] {
@@ -179,33 +185,36 @@ export class SqliteDelivery {
   }
 
   replayDeadLetters(ids: number[] | 'all', destination: string | undefined, now: number): number {
-    return this.db.transaction(() => {
-      const letters = this.deadLetters({ limit: 1_000_000, ...(destination ? { destination } : {}) }).filter(
-        (letter) => ids === 'all' || ids.includes(letter.id),
-      );
-      for (const letter of letters) {
-        this.s.markReplayed.run(now, letter.id);
-        const change = this.notDeliveredSince(letter);
-        if (!change) continue;
-        const pending = this.pending(letter.destination, letter.profileId);
-        // Anything pending now is newer than the dead change: its values win.
-        this.writePending({
-          destination: letter.destination,
-          profileId: letter.profileId,
-          version: Math.max(letter.change.version, pending?.version ?? 0),
-          audiences: { ...change.audiences, ...pending?.audiences },
-          traits: { ...change.traits, ...pending?.traits },
-          causedBy: [...new Set([...letter.change.causedBy, ...(pending?.causedBy ?? [])])].slice(-20),
-          firstReceivedAt: pending?.firstReceivedAt ?? null,
-          enqueuedAt: now,
-          attempts: 0,
-          nextAttemptAt: now,
-          firstAttemptAt: null,
-          lastError: null,
-        });
-      }
-      return letters.length;
-    })();
+    return this.db
+      .transaction(() => {
+        const letters = this.deadLetters({
+          limit: 1_000_000,
+          ...(destination ? { destination } : {}),
+        }).filter((letter) => ids === 'all' || ids.includes(letter.id));
+        for (const letter of letters) {
+          this.s.markReplayed.run(now, letter.id);
+          const change = this.notDeliveredSince(letter);
+          if (!change) continue;
+          const pending = this.pending(letter.destination, letter.profileId);
+          // Anything pending now is newer than the dead change: its values win.
+          this.writePending({
+            destination: letter.destination,
+            profileId: letter.profileId,
+            version: Math.max(letter.change.version, pending?.version ?? 0),
+            audiences: { ...change.audiences, ...pending?.audiences },
+            traits: { ...change.traits, ...pending?.traits },
+            causedBy: [...new Set([...letter.change.causedBy, ...(pending?.causedBy ?? [])])].slice(-20),
+            firstReceivedAt: pending?.firstReceivedAt ?? null,
+            enqueuedAt: now,
+            attempts: 0,
+            nextAttemptAt: now,
+            firstAttemptAt: null,
+            lastError: null,
+          });
+        }
+        return letters.length;
+      })
+      .immediate();
   }
 
   deliveredState(destination: string, profileId: string): ChangeSet | undefined {

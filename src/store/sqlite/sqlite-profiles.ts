@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Transaction } from 'better-sqlite3';
 import type {
   IdentifierRef,
   MergeRecord,
@@ -33,9 +33,9 @@ interface OutboxDbRow {
 /** The profile half of the SQLite backend; every method is one statement or one transaction. */
 export class SqliteProfiles {
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly commitTx: (commit: ProcessingCommit) => void;
-  private readonly recordSizesTx: (at: number, sizes: Record<string, number>) => void;
-  private readonly saveDefinitionsTx: (rows: TraitDefinitionRow[], removed: string[]) => void;
+  private readonly commitTx: Transaction<(commit: ProcessingCommit) => void>;
+  private readonly recordSizesTx: Transaction<(at: number, sizes: Record<string, number>) => void>;
+  private readonly saveDefinitionsTx: Transaction<(rows: TraitDefinitionRow[], removed: string[]) => void>;
 
   constructor(private readonly db: Database) {
     this.statements = prepareStatements(db);
@@ -92,7 +92,7 @@ export class SqliteProfiles {
   }
 
   commitProcessing(commit: ProcessingCommit): void {
-    this.commitTx(commit);
+    this.commitTx.immediate(commit);
   }
 
   profileEventSeqs(profileId: string, limit = Number.MAX_SAFE_INTEGER): number[] {
@@ -146,7 +146,7 @@ export class SqliteProfiles {
   }
 
   recordAudienceSizes(at: number, sizes: Record<string, number>): void {
-    this.recordSizesTx(at, sizes);
+    this.recordSizesTx.immediate(at, sizes);
   }
 
   audienceSizeHistory(audience: string, since: number): { at: number; size: number }[] {
@@ -189,7 +189,7 @@ export class SqliteProfiles {
   }
 
   saveTraitDefinitions(rows: TraitDefinitionRow[], removed: string[]): void {
-    this.saveDefinitionsTx(rows, removed);
+    this.saveDefinitionsTx.immediate(rows, removed);
   }
 
   private applyCommit(commit: ProcessingCommit): void {

@@ -116,7 +116,7 @@ export class SqliteStore implements RelayStore {
       events.map((event) => this.appendOne(event)),
     );
     this.committer = new GroupCommitter<NewEvent, AppendOutcome>({
-      commit: (events) => this.guard(() => appendGroup(events)),
+      commit: (events) => this.guard(() => appendGroup.immediate(events)),
       windowMs: options.groupCommitWindowMs ?? 0,
       maxItems: options.groupCommitMaxItems ?? 5000,
       onCommit: options.onCommit,
@@ -156,10 +156,12 @@ export class SqliteStore implements RelayStore {
 
   async pruneEvents(eventTimeBefore: number, processedSeq: number): Promise<number> {
     return this.guard(() =>
-      this.db.transaction(() => {
-        this.statements.pruneTimeline.run(eventTimeBefore, processedSeq);
-        return this.statements.pruneEvents.run(eventTimeBefore, processedSeq).changes;
-      })(),
+      this.db
+        .transaction(() => {
+          this.statements.pruneTimeline.run(eventTimeBefore, processedSeq);
+          return this.statements.pruneEvents.run(eventTimeBefore, processedSeq).changes;
+        })
+        .immediate(),
     );
   }
 
