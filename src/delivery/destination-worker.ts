@@ -98,7 +98,7 @@ export class DestinationWorker extends BackgroundLoop {
       });
     }
     if (nothingToSend.length > 0)
-      await store.settleDelivery(name, nothingToSend, Date.now(), reconcilePending);
+      await store.settleDelivery(name, nothingToSend, Date.now(), reconcilePending, []);
     if (items.length === 0) return;
     const built = destination.buildBatch(items);
     await this.settleSkipped(built.skipped, sent);
@@ -118,8 +118,7 @@ export class DestinationWorker extends BackgroundLoop {
         reason: `skipped: ${reason}`,
       };
     });
-    await this.deps.store.settleDelivery(name, results, now, reconcilePending);
-    await this.deps.store.appendDeliveryLog([
+    await this.deps.store.settleDelivery(name, results, now, reconcilePending, [
       {
         destination: name,
         at: now,
@@ -148,9 +147,8 @@ export class DestinationWorker extends BackgroundLoop {
     const results = entries.map((entry, i) =>
       this.resultOf(entry, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' }, finished),
     );
-    await this.deps.store.settleDelivery(name, results, finished, reconcilePending);
     const status = result.kind === 'response' ? String(result.status) : result.kind;
-    await this.deps.store.appendDeliveryLog([
+    await this.deps.store.settleDelivery(name, results, finished, reconcilePending, [
       {
         destination: name,
         at: started,

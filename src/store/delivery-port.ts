@@ -94,14 +94,17 @@ export interface DeliveryStore {
   /** Enqueue time of the oldest pending change that is due, for the max-wait flush. */
   oldestDue(destination: string, now: number): Promise<number | undefined>;
   pendingCount(destination: string): Promise<number>;
-  /** Records a request's results: delivered state, retries and dead letters, atomically. */
+  /**
+   * Records a request's results (delivered state, retries, dead letters) and its delivery-log entries
+   * in one transaction: a request that changed the queue is always in the log.
+   */
   settleDelivery(
     destination: string,
     results: DeliveryResult[],
     now: number,
     reconcile: ReconcilePending,
+    log: DeliveryLogEntry[],
   ): Promise<void>;
-  appendDeliveryLog(entries: DeliveryLogEntry[]): Promise<void>;
   searchDeliveryLog(query: DeliveryLogQuery): Promise<DeliveryLogEntry[]>;
   pruneDeliveryLog(before: number): Promise<number>;
   deadLetters(query: {

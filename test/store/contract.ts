@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessingCommit } from '../../src/store/profile-port.js';
+import { describeDeliveryStoreContract } from './delivery-contract.js';
 import type { NewEvent, RelayStore } from '../../src/store/port.js';
 
 /**
@@ -166,6 +167,7 @@ export function describeEventStoreContract(backend: string, harness: () => Store
   });
 
   describeProfileStoreContract(backend, harness);
+  describeDeliveryStoreContract(backend, harness);
 }
 
 function commit(overrides: Partial<ProcessingCommit>): ProcessingCommit {

@@ -77,9 +77,11 @@ export class SqliteDelivery {
     results: DeliveryResult[],
     now: number,
     reconcile: ReconcilePending,
+    log: DeliveryLogEntry[],
   ): void {
     this.db
       .transaction(() => {
+        this.insertLogEntries(log);
         for (const result of results) {
           const pending = this.pending(destination, result.profileId);
           if (result.kind === 'retry') {
@@ -122,26 +124,22 @@ export class SqliteDelivery {
       .immediate();
   }
 
-  appendDeliveryLog(entries: DeliveryLogEntry[]): void {
-    this.db
-      .transaction(() => {
-        for (const e of entries) {
-          this.s.insertLog.run(
-            e.destination,
-            e.at,
-            e.status,
-            e.attempt,
-            e.latencyMs,
-            e.items,
-            ` ${e.profileIds.join(' ')} `,
-            ` ${e.messageIds.join(' ')} `,
-            e.requestBody,
-            e.responseExcerpt,
-            e.outcome,
-          );
-        }
-      })
-      .immediate();
+  private insertLogEntries(entries: DeliveryLogEntry[]): void {
+    for (const e of entries) {
+      this.s.insertLog.run(
+        e.destination,
+        e.at,
+        e.status,
+        e.attempt,
+        e.latencyMs,
+        e.items,
+        ` ${e.profileIds.join(' ')} `,
+        ` ${e.messageIds.join(' ')} `,
+        e.requestBody,
+        e.responseExcerpt,
+        e.outcome,
+      );
+    }
   }
 
   searchDeliveryLog(query: DeliveryLogQuery): DeliveryLogEntry[] {

@@ -274,12 +274,9 @@ export class SqliteStore implements RelayStore {
     results: DeliveryResult[],
     now: number,
     reconcile: ReconcilePending,
+    log: DeliveryLogEntry[],
   ): Promise<void> {
-    this.guard(() => this.delivery.settleDelivery(destination, results, now, reconcile));
-  }
-
-  async appendDeliveryLog(entries: DeliveryLogEntry[]): Promise<void> {
-    this.guard(() => this.delivery.appendDeliveryLog(entries));
+    this.guard(() => this.delivery.settleDelivery(destination, results, now, reconcile, log));
   }
 
   async searchDeliveryLog(query: DeliveryLogQuery): Promise<DeliveryLogEntry[]> {
