@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProcessingCommit } from '../../src/store/profile-port.js';
 import { describeDeliveryStoreContract } from './delivery-contract.js';
-import type { NewEvent, RelayStore } from '../../src/store/port.js';
+import type { NewEvent } from '../../src/store/port.js';
+import { storesClosedAfterEachTest, type StoreHarness } from './harness.js';
 
 /**
- * The storage contract every backend must pass. A backend's test file calls this with a factory
- * that opens the backend on fresh storage, and can reopen the same storage after a close.
+ * The storage contract every backend must pass: events, profiles and delivery. A backend's test file
+ * calls `describeEventStoreContract` with a harness (harness.ts).
  */
-export interface StoreHarness {
-  open(): Promise<RelayStore>;
-  reopen(): Promise<RelayStore>;
-}
+export type { StoreHarness };
 
 let counter = 0;
 export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
@@ -32,15 +30,7 @@ export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
 
 export function describeEventStoreContract(backend: string, harness: () => StoreHarness): void {
   describe(`EventStore contract: ${backend}`, () => {
-    const opened: RelayStore[] = [];
-    const open = async (reopen = false, h = harness()) => {
-      const store = reopen ? await h.reopen() : await h.open();
-      opened.push(store);
-      return store;
-    };
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((store) => store.close()));
-    });
+    const open = storesClosedAfterEachTest(harness);
 
     it('stores a new event and answers a retry of it as a duplicate', async () => {
       const store = await open();
@@ -194,15 +184,7 @@ const profile = (id: string, version = 1, nextWakeAt: number | null = null) => (
 
 function describeProfileStoreContract(backend: string, harness: () => StoreHarness): void {
   describe(`ProfileStore contract: ${backend}`, () => {
-    const opened: RelayStore[] = [];
-    const open = async () => {
-      const store = await harness().open();
-      opened.push(store);
-      return store;
-    };
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((store) => store.close()));
-    });
+    const open = storesClosedAfterEachTest(harness);
 
     it('commits profiles, identifiers, timeline and cursor together', async () => {
       const store = await open();

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mergePending, reconcilePending } from '../../src/delivery/pending.js';
 import type { DeliveryLogEntry, FanOutChange } from '../../src/store/delivery-port.js';
-import type { RelayStore } from '../../src/store/port.js';
-import type { StoreHarness } from './contract.js';
+import { storesClosedAfterEachTest, type StoreHarness } from './harness.js';
 
 const change = (overrides: Partial<FanOutChange> = {}): FanOutChange => ({
   destination: 'braze',
@@ -35,15 +34,7 @@ const logEntry = (overrides: Partial<DeliveryLogEntry> = {}): DeliveryLogEntry =
 /** The delivery part of the storage contract; every backend runs it. */
 export function describeDeliveryStoreContract(backend: string, harness: () => StoreHarness): void {
   describe(`DeliveryStore contract: ${backend}`, () => {
-    const opened: RelayStore[] = [];
-    const open = async () => {
-      const store = await harness().open();
-      opened.push(store);
-      return store;
-    };
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((store) => store.close()));
-    });
+    const open = storesClosedAfterEachTest(harness);
 
     it('coalesces changes per destination and profile, latest value winning, and moves the cursor', async () => {
       const store = await open();

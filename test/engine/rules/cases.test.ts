@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { describeCaseFiles } from '../../helpers/case-files.js';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import { normalizeEvent } from '../../../src/ingest/normalize.js';
 import { SpecEvent } from '../../../src/ingest/schemas.js';
@@ -143,15 +142,4 @@ function runCase(testCase: Case): void {
   });
 }
 
-describe('audience cases', () => {
-  const files = readdirSync(casesDir).filter((file) => file.endsWith('.json'));
-
-  it('has case files', () => {
-    expect(files.length).toBeGreaterThan(0);
-  });
-
-  for (const file of files) {
-    const testCase = Case.parse(JSON.parse(readFileSync(join(casesDir, file), 'utf8')));
-    it(`${file}: ${testCase.name}`, () => runCase(testCase));
-  }
-});
+describeCaseFiles('audience cases', casesDir, (json) => Case.parse(json), runCase);

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { describeCaseFiles } from '../../helpers/case-files.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import { normalizeEvent } from '../../../src/ingest/normalize.js';
 import { SpecEvent } from '../../../src/ingest/schemas.js';
@@ -112,15 +112,4 @@ function runCase(testCase: Case): void {
   });
 }
 
-describe('trait cases', () => {
-  const files = readdirSync(casesDir).filter((file) => file.endsWith('.json'));
-
-  it('has case files', () => {
-    expect(files.length).toBeGreaterThan(0);
-  });
-
-  for (const file of files) {
-    const testCase = Case.parse(JSON.parse(readFileSync(join(casesDir, file), 'utf8')));
-    it(`${file}: ${testCase.name}`, () => runCase(testCase));
-  }
-});
+describeCaseFiles('trait cases', casesDir, (json) => Case.parse(json), runCase);
