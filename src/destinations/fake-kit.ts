@@ -32,6 +32,19 @@ export interface RateLimit {
   windowMs: number;
 }
 
+/** The rate-limit window as the vendor would report it on this response. */
+export interface RateWindow {
+  limit: RateLimit;
+  remaining: number;
+  /** Epoch ms at which the oldest request in the window leaves it. */
+  resetAt: number;
+}
+
+/** The window the kit's limiter saw for this request (vendor routes turn it into their headers). */
+export function rateWindowOf(res: Response): RateWindow {
+  return res.locals.rateWindow as RateWindow;
+}
+
 export interface FakeServer {
   url: string;
   requests: RecordedRequest[];
@@ -79,11 +92,16 @@ export async function startFakeKit(options: FakeKitOptions): Promise<FakeServer>
     if (faults.down) return void res.status(503).json({ message: 'service unavailable (fake is down)' });
     if (faults.timeoutRate && random() < faults.timeoutRate) return; // never answered
     if (window.length >= limit.requests) {
-      const oldest = window[0] ?? now;
-      return options.throttled(res, Math.max(1, oldest + limit.windowMs - now), limit);
+      const resetAt = (window[0] ?? now) + limit.windowMs;
+      res.locals.rateWindow = { limit, remaining: 0, resetAt } satisfies RateWindow;
+      return options.throttled(res, Math.max(1, resetAt - now), limit);
     }
     window.push(now);
-    res.setHeader('X-Fake-Remaining', String(limit.requests - window.length));
+    res.locals.rateWindow = {
+      limit,
+      remaining: limit.requests - window.length,
+      resetAt: (window[0] ?? now) + limit.windowMs,
+    } satisfies RateWindow;
     if (faults.errorRate && random() < faults.errorRate) {
       return void res.status(random() < 0.5 ? 500 : 502).json({ message: 'injected server error' });
     }

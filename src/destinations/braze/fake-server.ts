@@ -1,5 +1,5 @@
 import type { Express, NextFunction, Request, Response } from 'express';
-import { startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
+import { rateWindowOf, startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
 import { applyAttributes, isObject, profileKey, validateObject, type InputArray } from './fake-validate.js';
 import { BRAZE_MAX_OBJECTS_PER_REQUEST } from './limits.js';
 
@@ -50,16 +50,15 @@ interface BrazeError {
 
 export async function startFakeBraze(options: FakeBrazeOptions = {}): Promise<FakeBraze> {
   const apiKey = options.apiKey ?? 'test-braze-key';
-  let limit: RateLimit = options.rateLimit ?? { requests: 3000, windowMs: 3000 };
   let rejection: Rejection | undefined;
-  let passed: number[] = []; // requests that passed the kit's limiter, for X-RateLimit-Reset
   const profiles = new Map<string, Record<string, unknown>>();
   const events = new Map<string, TrackedEvent[]>();
 
-  const setRateHeaders = (res: Response, remaining: number, resetAtMs: number) => {
-    res.setHeader('X-RateLimit-Limit', String(limit.requests));
-    res.setHeader('X-RateLimit-Remaining', String(Math.max(0, remaining)));
-    res.setHeader('X-RateLimit-Reset', String(Math.ceil(resetAtMs / 1000)));
+  const setRateHeaders = (res: Response) => {
+    const window = rateWindowOf(res);
+    res.setHeader('X-RateLimit-Limit', String(window.limit.requests));
+    res.setHeader('X-RateLimit-Remaining', String(Math.max(0, window.remaining)));
+    res.setHeader('X-RateLimit-Reset', String(Math.ceil(window.resetAt / 1000)));
   };
 
   const track = (req: Request, res: Response) => {
@@ -119,20 +118,15 @@ export async function startFakeBraze(options: FakeBrazeOptions = {}): Promise<Fa
   const kit = await startFakeKit({
     port: options.port,
     seed: options.seed,
-    rateLimit: limit,
+    rateLimit: options.rateLimit ?? { requests: 3000, windowMs: 3000 },
     throttled: (res, retryAfterMs) => {
-      setRateHeaders(res, 0, Date.now() + retryAfterMs);
+      setRateHeaders(res);
       res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
       res.status(429).json({ message: 'Rate limit exceeded' });
     },
     routes: (app: Express) => {
       app.use((_req: Request, res: Response, next: NextFunction) => {
-        const now = Date.now();
-        passed = passed.filter((at) => at > now - limit.windowMs);
-        passed.push(now);
-        const remaining = Number(res.getHeader('X-Fake-Remaining') ?? limit.requests - passed.length);
-        res.removeHeader('X-Fake-Remaining');
-        setRateHeaders(res, remaining, (passed[0] ?? now) + limit.windowMs);
+        setRateHeaders(res);
         next();
       });
       app.post('/users/track', track);
@@ -151,13 +145,8 @@ export async function startFakeBraze(options: FakeBrazeOptions = {}): Promise<Fa
 
   return {
     ...kit,
-    setRateLimit: (next) => {
-      limit = next;
-      kit.setRateLimit(next);
-    },
     reset: () => {
       kit.reset();
-      passed = [];
       profiles.clear();
       events.clear();
       rejection = undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
+import { rateWindowOf, startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
 import { MAX_INPUTS, UPSERT_PATH } from './api.js';
 
 /**
@@ -44,15 +44,15 @@ export const FAKE_HUBSPOT_TOKEN = 'test-hubspot-token';
 
 export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promise<FakeHubspot> {
   const token = options.token ?? FAKE_HUBSPOT_TOKEN;
-  let limit = options.rateLimit ?? { requests: 100, windowMs: 10_000 };
   let silentFailure = false;
   const contacts = new Map<string, StoredContact>();
   let nextId = 1001;
 
-  const rateHeaders = (res: Response, remaining: number) => {
-    res.setHeader('X-HubSpot-RateLimit-Max', String(limit.requests));
-    res.setHeader('X-HubSpot-RateLimit-Remaining', String(remaining));
-    res.setHeader('X-HubSpot-RateLimit-Interval-Milliseconds', String(limit.windowMs));
+  const rateHeaders = (res: Response) => {
+    const window = rateWindowOf(res);
+    res.setHeader('X-HubSpot-RateLimit-Max', String(window.limit.requests));
+    res.setHeader('X-HubSpot-RateLimit-Remaining', String(window.remaining));
+    res.setHeader('X-HubSpot-RateLimit-Interval-Milliseconds', String(window.limit.windowMs));
   };
   const fail = (res: Response, status: number, category: string, message: string, extra: object = {}) =>
     void res
@@ -60,7 +60,7 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
       .json({ status: 'error', message, correlationId: randomUUID(), category, ...extra });
 
   const upsert = (req: Request, res: Response) => {
-    rateHeaders(res, Number(res.getHeader('X-Fake-Remaining') ?? limit.requests));
+    rateHeaders(res);
     if (req.headers.authorization !== `Bearer ${token}`) {
       return fail(
         res,
@@ -137,10 +137,9 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
   const kit = await startFakeKit({
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
-    rateLimit: limit,
-    throttled: (res, _retryAfterMs, current) => {
-      limit = current;
-      rateHeaders(res, 0);
+    rateLimit: options.rateLimit ?? { requests: 100, windowMs: 10_000 },
+    throttled: (res) => {
+      rateHeaders(res);
       // HubSpot sends no Retry-After on a 429 (unconfirmed): the client waits out the 10 s window.
       res.status(429).json({
         status: 'error',
@@ -159,10 +158,6 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
 
   return {
     ...kit,
-    setRateLimit: (next) => {
-      limit = next;
-      kit.setRateLimit(next);
-    },
     reset: () => {
       kit.reset();
       contacts.clear();
