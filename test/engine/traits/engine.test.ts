@@ -207,7 +207,8 @@ describe('trait engine', () => {
     });
   });
 
-  it('computes the example mappings, model included, well under 50 µs per event for ~20 traits', () => {
+  // Speed is measured by `npm run bench` (processing section), never asserted here.
+  it('computes the example mappings, model included, over a long run of events (~20 traits)', () => {
     const loaded = loadMappings(join(repoRoot, 'mappings'), {}, DESTINATIONS);
     if (!loaded.ok) throw new Error('mappings/ does not load');
     const traits = { ...loaded.config.traits, ...definitions };
@@ -215,10 +216,7 @@ describe('trait engine', () => {
     expect(Object.keys(traits).length).toBeGreaterThanOrEqual(20);
     const items = arrivals(14, 20_000);
     replay(engine, items.slice(0, 2000));
-    const started = performance.now();
     const state = replay(engine, items);
-    const perEvent = ((performance.now() - started) * 1000) / items.length;
-    expect(perEvent).toBeLessThan(50);
     const values = engine.values(state, (items.at(-1) as Arrival).now);
     expect(values.p_convert).toBeGreaterThan(0);
     expect(values.p_convert).toBeLessThan(1);
