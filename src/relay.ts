@@ -5,6 +5,7 @@ import { LiveConfig, type ReloadTrigger } from './config/live-config.js';
 import { explainProfile, listAudiences, previewAudience } from './admin/audience-views.js';
 import { resolveDeliveryQuery } from './admin/delivery-views.js';
 import { viewProfile } from './admin/profile-view.js';
+import { rebuildView, type RebuildView } from './admin/rebuild-view.js';
 import { startBackgroundWork, type BackgroundWork } from './engine/processing/background.js';
 import { TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/processor.js';
 import { startBackgroundThread, type BackgroundThread } from './engine/processing/thread-client.js';
@@ -63,6 +64,9 @@ async function snapshotSizes(
   clock: Clock,
   metrics: Metrics,
 ): Promise<void> {
+  // While a rebuild replays the log, sizes climb back from zero: no trend point for that.
+  const rebuild = await store.latestRebuild();
+  if (rebuild && rebuild.status !== 'done') return;
   const sizes = await store.audienceSizes();
   const all = Object.fromEntries(Object.keys(config.audiences).map((name) => [name, sizes[name] ?? 0]));
   for (const [audience, size] of Object.entries(all)) metrics.audienceSize.set({ audience }, size);
@@ -107,8 +111,7 @@ async function startBackground(
   const processing = options.processing !== false;
   const delivery = options.delivery !== false;
   if (env.PROCESSING_THREAD && options.clock === undefined && processing) {
-    const processEnv = options.processEnv ?? process.env;
-    return startBackgroundThread({ env, processEnv, delivery, logLevel: logger.level }, logger);
+    return startBackgroundThread({ env, config: live.config, delivery, logLevel: logger.level }, logger);
   }
   return startBackgroundWork({
     store,
@@ -187,12 +190,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     () => lastIntakeCommitAt,
   );
   wakeProcessing.wake = () => background.wake();
-
-  const reload = async (trigger: ReloadTrigger) => {
-    const result = await live.reload(trigger);
-    if (result.ok) await background.reconfigure();
-    return result;
-  };
+  // Every reload (file change, SIGHUP, admin API) is in force only once the background has taken it:
+  // processing, the scheduler, backfill and delivery. The thread answers with its own refusals.
+  live.onReloaded(async (config, trigger) => {
+    if ('metricsText' in background) return background.reconfigure(config, trigger);
+    await background.reconfigure();
+    return [];
+  });
+  const reload = (trigger: ReloadTrigger) => live.reload(trigger);
   let shuttingDown = false;
   const app = createApp({
     intake: new Intake(store, clock, metrics),
@@ -225,6 +230,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       background.wakeDelivery();
       return replayed;
     },
+    requestRebuild: async () => {
+      const { rebuild, created } = await store.requestRebuild(clock.now());
+      background.wake(); // the processing loop starts it
+      return { rebuild: (await rebuildView(store, rebuild)) as RebuildView, created };
+    },
     explain: (kind, value, audience) =>
       explainProfile(store, live.derived.processing, { kind, value }, audience, clock.now()),
   });
@@ -242,7 +252,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     );
   const sizeTimer = setInterval(() => void snapshot(), SIZE_SNAPSHOT_INTERVAL_MS);
   sizeTimer.unref();
-  void background.whenIdle().then(snapshot);
+  // (Rejects only when the background thread is gone, which it logs itself.)
+  void background.whenIdle().then(snapshot, () => undefined);
   logger.info({ port, store: store.backend, sources: live.derived.sources.size }, 'relay listening');
 
   const close = async () => {

@@ -12,7 +12,10 @@ import {
 } from './audience-views.js';
 import { DeliverySearch, ReplayRequest } from './delivery-views.js';
 import type { ProfileView } from './profile-view.js';
+import { rebuildView, type RebuildView } from './rebuild-view.js';
 import type { DeadLetter, DeliveryLogEntry } from '../store/delivery-port.js';
+import { exceedsDepth, formatPath } from '../http/json-limits.js';
+import type { AudienceCondition } from '../mappings/audiences-schema.js';
 
 export interface AdminDeps {
   store: RelayStore;
@@ -35,6 +38,8 @@ export interface AdminDeps {
     limit: number;
   }) => Promise<DeadLetter[]>;
   replay: (ids: number[] | 'all', destination: string | undefined) => Promise<number>;
+  /** Asks for a rebuild from the event log (or answers the one running: `created` false). */
+  requestRebuild: () => Promise<{ rebuild: RebuildView; created: boolean }>;
 }
 
 export interface ConfigStatus {
@@ -46,6 +51,11 @@ export interface ConfigStatus {
 }
 
 const PROFILE_QUERY_KEYS: IdentifierKind[] = ['userId', 'anonymousId', 'email'];
+/**
+ * JSON levels of an audience-preview body: a rule nests 1 level per `not` and 2 per `all`/`any`, so
+ * this is above any rule the mapping files allow; deeper bodies would overflow the recursive checks.
+ */
+const MAX_PREVIEW_JSON_DEPTH = 100;
 
 /** `/admin/api`: the operator's questions, answered from the store. */
 export function adminRouter(deps: AdminDeps): Router {
@@ -92,11 +102,12 @@ export function adminRouter(deps: AdminDeps): Router {
 
   // How far processing has come: stored vs processed events.
   router.get('/processing', async (_req, res) => {
-    const [storedSeq, processedSeq] = await Promise.all([
+    const [storedSeq, processedSeq, profiles] = await Promise.all([
       deps.store.lastSeq(),
       deps.store.readCursor('traits'),
+      deps.store.countProfiles(),
     ]);
-    res.json({ storedSeq, processedSeq, pending: Math.max(0, storedSeq - processedSeq) });
+    res.json({ storedSeq, processedSeq, pending: Math.max(0, storedSeq - processedSeq), profiles });
   });
 
   router.get('/audiences', async (_req, res) => {
@@ -111,13 +122,23 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   router.post('/audiences/preview', express.json({ limit: '64kb' }), async (req, res) => {
+    // Rules are validated and evaluated recursively: a deeper one is refused before either walks it.
+    if (exceedsDepth(req.body, MAX_PREVIEW_JSON_DEPTH)) {
+      const message = `nested deeper than ${MAX_PREVIEW_JSON_DEPTH} levels of JSON (the limit)`;
+      return res.status(400).json({ error: `rule: ${message}`, issues: [{ path: 'rule', message }] });
+    }
     const parsed = PreviewRequest.safeParse(req.body ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => ({
-        path: issue.path.join('.') || 'body',
+        path: formatPath('', issue.path),
         message: issue.message,
       }));
       return res.status(400).json({ error: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues });
+    }
+    const unknown = await unknownAudience(parsed.data.rule, deps);
+    if (unknown !== undefined) {
+      const message = `no audience named ${JSON.stringify(unknown.slice(0, 100))}`;
+      return res.status(400).json({ error: `rule: ${message}`, issues: [{ path: 'rule', message }] });
     }
     res.json(await deps.preview(parsed.data));
   });
@@ -147,6 +168,19 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json({ replayed });
   });
 
+  // Rebuild every profile from the event log; progress on GET. 202 when started, 409 if one runs.
+  router.post('/rebuild', async (_req, res) => {
+    const { rebuild, created } = await deps.requestRebuild();
+    if (created) return res.status(202).json(rebuild);
+    res.status(409).json({ error: `rebuild: rebuild ${rebuild.id} is still running`, rebuild });
+  });
+
+  router.get('/rebuild', async (_req, res) => {
+    const view = await rebuildView(deps.store);
+    if (!view) return res.status(404).json({ error: 'rebuild: no rebuild was ever requested' });
+    res.json(view);
+  });
+
   router.get('/config', async (_req, res) => {
     res.json(await deps.configStatus());
   });
@@ -156,6 +190,20 @@ export function adminRouter(deps: AdminDeps): Router {
     res.status(result.ok ? 200 : 422).json(result);
   });
   return router;
+}
+
+/** The first `audience:` the rule refers to that is not configured (the rule cannot be compiled). */
+async function unknownAudience(rule: AudienceCondition, deps: AdminDeps): Promise<string | undefined> {
+  const referenced = new Set<string>();
+  const stack = [rule];
+  for (let condition = stack.pop(); condition; condition = stack.pop()) {
+    if (condition.kind === 'all' || condition.kind === 'any') stack.push(...condition.conditions);
+    else if (condition.kind === 'not') stack.push(condition.condition);
+    else if (condition.kind === 'audience') referenced.add(condition.audience);
+  }
+  if (referenced.size === 0) return undefined;
+  const known = new Set((await deps.audiences()).map((audience) => audience.name));
+  return [...referenced].find((name) => !known.has(name));
 }
 
 function badRequest(res: express.Response, error: z.ZodError) {

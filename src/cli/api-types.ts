@@ -1,13 +1,13 @@
 /** What the admin API answers (src/admin/routes.ts), as the CLI reads it. Types only. */
 import type { AudienceSummary, Explanation, PreviewResult } from '../admin/audience-views.js';
-import type { ProfileView } from '../admin/profile-view.js';
+import type { MembershipExit, MembershipHistoryEntry, ProfileView } from '../admin/profile-view.js';
 import type { ConfigStatus } from '../admin/routes.js';
 import type { ReloadResult } from '../config/live-config.js';
 import type { ExplainNode } from '../engine/rules/explain.js';
 import type { DeadLetter, DeliveryLogEntry } from '../store/delivery-port.js';
 
 export type { AudienceSummary, ConfigStatus, DeadLetter, ExplainNode, Explanation, PreviewResult };
-export type { ProfileView, ReloadResult };
+export type { MembershipExit, MembershipHistoryEntry, ProfileView, ReloadResult };
 
 export interface AudienceList {
   audiences: AudienceSummary[];

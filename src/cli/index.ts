@@ -9,6 +9,7 @@ import { registerDeliveries } from './commands/deliveries.js';
 import { registerExplain } from './commands/explain.js';
 import { registerFakes } from './commands/fakes.js';
 import { registerProfile } from './commands/profile.js';
+import { registerRebuild } from './commands/rebuild.js';
 import { registerReload } from './commands/reload.js';
 import { registerStatus } from './commands/status.js';
 import { CliError } from './errors.js';
@@ -56,6 +57,7 @@ export function buildCli(): Command {
   registerDeadLetters(program);
   registerStatus(program);
   registerReload(program);
+  registerRebuild(program);
   registerFakes(program);
   return program;
 }

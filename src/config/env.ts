@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Process settings from the environment (DESIGN.md section 7); everything else lives in mappings/. */
+/** Process settings from the environment (README.md "How it is configured"); the rest is in mappings/. */
 export const RelayEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),

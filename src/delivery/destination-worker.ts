@@ -6,6 +6,7 @@ import type { Metrics } from '../lib/metrics.js';
 import type { ChangeSet, DeliveryResult, PendingChange } from '../store/delivery-port.js';
 import type { RelayStore } from '../store/port.js';
 import type { BuiltRequest, ConfiguredDestination, DeliveryItem, ItemOutcome } from './destination.js';
+import { FOLD_RULES } from './fold.js';
 import { createHttpClient, send } from './http-client.js';
 import { isEmpty, netChange, reconcilePending, retryDelayMs } from './pending.js';
 import { redactEmails, responseExcerpt } from './redact.js';
@@ -98,7 +99,7 @@ export class DestinationWorker extends BackgroundLoop {
       });
     }
     if (nothingToSend.length > 0)
-      await store.settleDelivery(name, nothingToSend, Date.now(), reconcilePending, []);
+      await store.settleDelivery(name, nothingToSend, Date.now(), reconcilePending, [], FOLD_RULES);
     if (items.length === 0) return;
     const built = destination.buildBatch(items);
     await this.settleSkipped(built.skipped, sent);
@@ -118,21 +119,28 @@ export class DestinationWorker extends BackgroundLoop {
         reason: `skipped: ${reason}`,
       };
     });
-    await this.deps.store.settleDelivery(name, results, now, reconcilePending, [
-      {
-        destination: name,
-        at: now,
-        status: 'skipped',
-        attempt: 1,
-        latencyMs: 0,
-        items: results.length,
-        profileIds: results.map((r) => r.profileId),
-        messageIds: skipped.flatMap(({ item }) => sent[item]?.pending.causedBy ?? []),
-        requestBody: '',
-        responseExcerpt: '',
-        outcome: redactEmails(skipped.map((s) => s.reason).join('; ')).slice(0, 2000),
-      },
-    ]);
+    await this.deps.store.settleDelivery(
+      name,
+      results,
+      now,
+      reconcilePending,
+      [
+        {
+          destination: name,
+          at: now,
+          status: 'skipped',
+          attempt: 1,
+          latencyMs: 0,
+          items: results.length,
+          profileIds: results.map((r) => r.profileId),
+          messageIds: skipped.flatMap(({ item }) => sent[item]?.pending.causedBy ?? []),
+          requestBody: '',
+          responseExcerpt: '',
+          outcome: redactEmails(skipped.map((s) => s.reason).join('; ')).slice(0, 2000),
+        },
+      ],
+      FOLD_RULES,
+    );
     this.deps.metrics.deliveryItemsTotal.inc({ destination: name, outcome: 'skipped' }, results.length);
     this.deps.metrics.deadLettersTotal.inc({ destination: name }, results.length);
   }
@@ -148,21 +156,28 @@ export class DestinationWorker extends BackgroundLoop {
       this.resultOf(entry, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' }, finished),
     );
     const status = result.kind === 'response' ? String(result.status) : result.kind;
-    await this.deps.store.settleDelivery(name, results, finished, reconcilePending, [
-      {
-        destination: name,
-        at: started,
-        status,
-        attempt: Math.max(...entries.map((e) => e.pending.attempts)) + 1,
-        latencyMs: finished - started,
-        items: entries.length,
-        profileIds: entries.map((e) => e.pending.profileId),
-        messageIds: [...new Set(entries.flatMap((e) => e.pending.causedBy))],
-        requestBody: JSON.stringify(destination.redactBody(request.body)),
-        responseExcerpt: result.kind === 'response' ? responseExcerpt(result.body) : '',
-        outcome: summarize(results),
-      },
-    ]);
+    await this.deps.store.settleDelivery(
+      name,
+      results,
+      finished,
+      reconcilePending,
+      [
+        {
+          destination: name,
+          at: started,
+          status,
+          attempt: Math.max(...entries.map((e) => e.pending.attempts)) + 1,
+          latencyMs: finished - started,
+          items: entries.length,
+          profileIds: entries.map((e) => e.pending.profileId),
+          messageIds: [...new Set(entries.flatMap((e) => e.pending.causedBy))],
+          requestBody: JSON.stringify(destination.redactBody(request.body)),
+          responseExcerpt: result.kind === 'response' ? responseExcerpt(result.body) : '',
+          outcome: summarize(results),
+        },
+      ],
+      FOLD_RULES,
+    );
     this.observe(status, results, entries, finished);
     const throttle = outcomes.find(
       (o): o is Extract<ItemOutcome, { kind: 'retry' }> => o.kind === 'retry' && o.afterMs !== undefined,

@@ -1,4 +1,5 @@
-import type { ChangeSet, FanOutChange, PendingChange } from '../store/delivery-port.js';
+import type { ChangeSet, DeliveredState, FanOutChange, PendingChange } from '../store/delivery-port.js';
+import { isUnknownTrait } from './fold.js';
 
 const MAX_CAUSES = 20;
 
@@ -33,18 +34,21 @@ export function mergePending(existing: PendingChange | undefined, change: FanOut
 
 /**
  * What still has to be sent: the pending keys whose value differs from what the destination was
- * last told. An audience entered and exited before a flush is no change at all.
+ * last told. An audience entered and exited before a flush is no change at all. A value unknown
+ * since a merge (`null` audience, unknown-marker trait) differs from every value.
  */
-export function netChange(pending: ChangeSet, delivered: ChangeSet | undefined): ChangeSet {
+export function netChange(pending: ChangeSet, delivered: DeliveredState | undefined): ChangeSet {
   const audiences = Object.fromEntries(
-    Object.entries(pending.audiences).filter(
-      ([name, member]) => (delivered?.audiences[name] ?? false) !== member,
-    ),
+    Object.entries(pending.audiences).filter(([name, member]) => {
+      const told = delivered?.audiences[name];
+      return told === null || (told ?? false) !== member;
+    }),
   );
   const traits = Object.fromEntries(
-    Object.entries(pending.traits).filter(
-      ([name, value]) => JSON.stringify(delivered?.traits[name] ?? null) !== JSON.stringify(value ?? null),
-    ),
+    Object.entries(pending.traits).filter(([name, value]) => {
+      const told = delivered?.traits[name];
+      return isUnknownTrait(told) || JSON.stringify(told ?? null) !== JSON.stringify(value ?? null);
+    }),
   );
   return { version: pending.version, audiences, traits };
 }

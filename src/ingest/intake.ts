@@ -1,11 +1,18 @@
+import { checkJsonLimits, formatPath, type JsonLimitIssue } from '../http/json-limits.js';
 import type { Clock } from '../lib/clock.js';
 import type { Metrics } from '../lib/metrics.js';
-import { StoreUnavailableError, type EventStore, type NewEvent } from '../store/port.js';
-import { normalizeEvent } from './normalize.js';
+import { StoreUnavailableError, type EventStore } from '../store/port.js';
+import {
+  EVENT_JSON_LIMITS,
+  MAX_EVENT_BYTES,
+  MAX_EVENTS_PER_REQUEST,
+  MAX_FUTURE_SKEW_MS,
+  MAX_REQUEST_BYTES,
+} from './limits.js';
+import { normalizeWithFlags } from './normalize.js';
 import { SpecEvent } from './schemas.js';
 
-export const MAX_EVENT_BYTES = 32 * 1024;
-export const MAX_REQUEST_BYTES = 500 * 1024;
+export { MAX_EVENT_BYTES, MAX_REQUEST_BYTES };
 
 export interface FieldIssue {
   path: string;
@@ -24,6 +31,8 @@ export interface IntakeRequest {
   items: unknown[];
   /** How an item's path is written in error messages: `batch[3]`, `[3]`, or '' for a single event. */
   itemPath: (index: number) => string;
+  /** How the list of items is named in error messages: `batch`, or `body`. */
+  listPath?: string;
   shared?: SharedFields;
   /** Size of the decoded request body: items cannot exceed the event limit when this is below it. */
   bodyBytes: number;
@@ -31,10 +40,21 @@ export interface IntakeRequest {
   forcedType?: string;
 }
 
+/** Why a request was refused, as a short stable code (metrics label, log field). */
+export type RejectReason =
+  | 'invalid_event'
+  | 'limit_depth'
+  | 'limit_keys'
+  | 'limit_string_length'
+  | 'limit_key_length'
+  | 'limit_number'
+  | 'limit_event_bytes'
+  | 'limit_events';
+
 export type IntakeResult =
-  | { kind: 'accepted'; stored: number; duplicates: number }
-  | { kind: 'invalid'; issues: FieldIssue[] }
-  | { kind: 'too_large'; issues: FieldIssue[] }
+  | { kind: 'accepted'; stored: number; duplicates: number; clamped: number }
+  | { kind: 'invalid'; reason: RejectReason; issues: FieldIssue[] }
+  | { kind: 'too_large'; reason: RejectReason; issues: FieldIssue[] }
   | { kind: 'unavailable'; message: string };
 
 export class Intake {
@@ -44,48 +64,84 @@ export class Intake {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Validates every item, then stores all of them or none; answers once they are durable. */
+  /**
+   * Validates every item, then stores all of them or none; answers once they are durable. Nothing a
+   * sender can put in a request makes this throw: bad input is 'invalid' or 'too_large'.
+   */
   async accept(request: IntakeRequest): Promise<IntakeResult> {
+    const listPath = request.listPath ?? 'body';
     if (request.items.length === 0) {
-      return { kind: 'invalid', issues: [{ path: request.itemPath(0) || 'body', message: 'no events' }] };
+      return {
+        kind: 'invalid',
+        reason: 'invalid_event',
+        issues: [{ path: request.itemPath(0) ? listPath : 'body', message: 'no events' }],
+      };
+    }
+    if (request.items.length > MAX_EVENTS_PER_REQUEST) {
+      const message = `${request.items.length} events; at most ${MAX_EVENTS_PER_REQUEST} events per request`;
+      return { kind: 'too_large', reason: 'limit_events', issues: [{ path: listPath, message }] };
     }
     const oversized = findOversizedItems(request);
-    if (oversized.length > 0) return { kind: 'too_large', issues: oversized };
+    if (oversized.length > 0) return { kind: 'too_large', reason: 'limit_event_bytes', issues: oversized };
 
     const receivedAt = this.clock.now();
     const issues: FieldIssue[] = [];
-    const events: NewEvent[] = [];
+    let firstLimit: RejectReason | undefined;
+    const events: Normalized[] = [];
     request.items.forEach((item, index) => {
-      const parsed = SpecEvent.safeParse(prepareItem(item, request));
+      const prepared = prepareItem(item, request);
+      const prefix = request.itemPath(index);
+      // Limits first: nothing after this walks an event deeper or larger than they allow.
+      const limitIssues = checkJsonLimits(prepared, EVENT_JSON_LIMITS, prefix);
+      if (limitIssues.length > 0) {
+        firstLimit ??= `limit_${(limitIssues[0] as JsonLimitIssue).limit}`;
+        for (const { path, message } of limitIssues) issues.push({ path, message });
+        return;
+      }
+      const parsed = SpecEvent.safeParse(prepared);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
-          issues.push({ path: joinPath(request.itemPath(index), issue.path), message: issue.message });
+          issues.push({ path: formatPath(prefix, issue.path), message: issue.message });
         }
         return;
       }
-      if (issues.length === 0) events.push(normalizeEvent(request.source, parsed.data, receivedAt));
+      if (issues.length > 0) return;
+      events.push(
+        normalizeWithFlags(request.source, parsed.data, receivedAt, {
+          sent: prepared as Record<string, unknown>,
+          maxFutureSkewMs: MAX_FUTURE_SKEW_MS,
+        }),
+      );
     });
-    if (issues.length > 0) return { kind: 'invalid', issues };
+    if (issues.length > 0) return { kind: 'invalid', reason: firstLimit ?? 'invalid_event', issues };
     return this.persist(events);
   }
 
-  private async persist(events: NewEvent[]): Promise<IntakeResult> {
+  private async persist(events: Normalized[]): Promise<IntakeResult> {
     let outcomes;
     try {
-      outcomes = await this.store.appendEvents(events);
+      outcomes = await this.store.appendEvents(events.map(({ event }) => event));
     } catch (error) {
       if (error instanceof StoreUnavailableError) return { kind: 'unavailable', message: error.message };
       throw error;
     }
     let stored = 0;
+    let clamped = 0;
     outcomes.forEach((outcome, index) => {
-      const event = events[index] as NewEvent;
+      const { event, clamped: wasClamped } = events[index] as Normalized;
       this.metrics.eventsTotal.inc({ source: event.source, type: event.type, outcome });
-      if (outcome === 'stored') stored++;
+      if (outcome !== 'stored') return;
+      stored++;
+      if (wasClamped) {
+        clamped++;
+        this.metrics.eventsClampedTotal.inc({ source: event.source });
+      }
     });
-    return { kind: 'accepted', stored, duplicates: outcomes.length - stored };
+    return { kind: 'accepted', stored, duplicates: outcomes.length - stored, clamped };
   }
 }
+
+type Normalized = ReturnType<typeof normalizeWithFlags>;
 
 function prepareItem(item: unknown, request: IntakeRequest): unknown {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
@@ -96,7 +152,7 @@ function prepareItem(item: unknown, request: IntakeRequest): unknown {
   if (request.forcedType) merged.type = request.forcedType;
   if (shared?.context) merged.context = { ...shared.context, ...asObject(event.context) };
   if (shared?.integrations) merged.integrations = { ...shared.integrations, ...asObject(event.integrations) };
-  if (shared?.sentAt && event.sentAt === undefined) merged.sentAt = shared.sentAt;
+  if (shared?.sentAt && (event.sentAt === undefined || event.sentAt === null)) merged.sentAt = shared.sentAt;
   return merged;
 }
 
@@ -110,7 +166,7 @@ function findOversizedItems(request: IntakeRequest): FieldIssue[] {
   if (request.bodyBytes <= MAX_EVENT_BYTES) return [];
   const issues: FieldIssue[] = [];
   request.items.forEach((item, index) => {
-    const bytes = Buffer.byteLength(JSON.stringify(item) ?? '');
+    const bytes = jsonBytes(item);
     if (bytes > MAX_EVENT_BYTES) {
       issues.push({
         path: request.itemPath(index) || 'body',
@@ -121,11 +177,11 @@ function findOversizedItems(request: IntakeRequest): FieldIssue[] {
   return issues;
 }
 
-function joinPath(prefix: string, path: PropertyKey[]): string {
-  let text = prefix;
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text ? `.${String(segment)}` : String(segment);
+/** Size of an item as JSON; one nested too deep to serialise counts as too large. */
+function jsonBytes(item: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(item) ?? '');
+  } catch {
+    return MAX_REQUEST_BYTES;
   }
-  return text || 'body';
 }

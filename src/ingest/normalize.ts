@@ -6,7 +6,7 @@ import type { SpecEvent } from './schemas.js';
 const VOLATILE_FIELDS = new Set(['sentAt', 'receivedAt', '_metadata', 'messageId', 'writeKey']);
 
 /**
- * Event time per DESIGN.md section 3: `timestamp`; else `originalTimestamp` corrected by the
+ * Event time (docs/intake.md, "Normalisation"): `timestamp`; else `originalTimestamp` corrected by the
  * sender's clock skew (`receivedAt - (sentAt - originalTimestamp)`); else `originalTimestamp`;
  * else the receive time.
  */
@@ -36,24 +36,63 @@ export function shardKeyOf(event: SpecEvent): string {
   return sha256Hex(event.userId ?? event.anonymousId ?? '').slice(0, 16);
 }
 
-export function normalizeEvent(source: string, event: SpecEvent, receivedAt: number): NewEvent {
+/** Fields of a sent event that are credentials, not event data: never stored. */
+const CREDENTIAL_FIELDS = ['writeKey'];
+
+/** The relay's own top-level key in a stored body: set only when the event time was clamped. */
+export const RELAY_FLAGS_KEY = '_relay';
+
+export interface NormalizeOptions {
+  /** The event as sent (batch fields merged): stored as is. Defaults to the validated event. */
+  sent?: Record<string, unknown>;
+  /** Event times further ahead of the receive time are clamped to it (default: never). */
+  maxFutureSkewMs?: number;
+}
+
+/**
+ * The event to store. Its body is the event as sent (nulls, number ids and unknown keys kept),
+ * without credentials, with a derived `messageId` added when it had none, and `_relay` flags when
+ * the relay changed how it counts (a clamped event time). The relay's event time and receive time
+ * are columns of their own.
+ */
+export function normalizeEvent(
+  source: string,
+  event: SpecEvent,
+  receivedAt: number,
+  options: NormalizeOptions = {},
+): NewEvent {
+  return normalizeWithFlags(source, event, receivedAt, options).event;
+}
+
+/** `normalizeEvent`, also saying whether the event time was clamped to the receive time. */
+export function normalizeWithFlags(
+  source: string,
+  event: SpecEvent,
+  receivedAt: number,
+  options: NormalizeOptions = {},
+): { event: NewEvent; clamped: boolean } {
   const messageId = event.messageId ?? deriveMessageId(source, event);
-  const eventTime = eventTimeOf(event, receivedAt);
-  const body = {
-    ...event,
-    messageId,
-    timestamp: new Date(eventTime).toISOString(),
-    receivedAt: new Date(receivedAt).toISOString(),
-  };
-  return {
+  const computed = eventTimeOf(event, receivedAt);
+  const limit = receivedAt + (options.maxFutureSkewMs ?? Infinity);
+  const clamped = !Number.isFinite(computed) || computed > limit;
+  const body: Record<string, unknown> = { ...(options.sent ?? event) };
+  for (const field of CREDENTIAL_FIELDS) delete body[field];
+  if (body.messageId === undefined || body.messageId === null) body.messageId = messageId;
+  if (clamped) {
+    body[RELAY_FLAGS_KEY] = {
+      clampedEventTime: Number.isFinite(computed) ? new Date(computed).toISOString() : String(computed),
+    };
+  }
+  const stored: NewEvent = {
     source,
     messageId,
     type: event.type,
     shardKey: shardKeyOf(event),
     userId: event.userId ?? null,
     anonymousId: event.anonymousId ?? null,
-    eventTime,
+    eventTime: clamped ? receivedAt : computed,
     receivedAt,
     body: JSON.stringify(body),
   };
+  return { event: stored, clamped };
 }

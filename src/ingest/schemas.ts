@@ -6,20 +6,43 @@ import '../lib/zod-messages.js';
  * source of the event types; unknown keys are kept as sent.
  */
 
+/**
+ * A number used as an identifier: beyond 2^53 a JSON number has already lost digits (two different
+ * ids would become one), so such an id must be sent as a string.
+ */
+const NumericId = z
+  .number()
+  .refine(
+    (value) => !Number.isInteger(value) || Number.isSafeInteger(value),
+    'must be a string when beyond 2^53 (as a number it has lost digits)',
+  );
+
 /** userId / anonymousId / groupId: strings or numbers (some SDKs send numbers); "" and null mean absent. */
 const Identifier = z
-  .union([z.string().max(1024, 'must be at most 1024 characters'), z.number(), z.null()])
+  .union([z.string().max(1024, 'must be at most 1024 characters'), NumericId, z.null()])
   .transform((value) => (value === null || value === '' ? undefined : String(value)));
 
 const RequiredIdentifier = z
-  .union([z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'), z.number()])
+  .union([z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'), NumericId])
   .transform(String);
 
-const IsoDateTime = z
-  .string()
-  .refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO-8601 date-time');
+/** 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the four-digit years of ISO-8601. */
+const EARLIEST_TIME = -62_167_219_200_000;
+const LATEST_TIME = 253_402_300_799_999;
 
-const JsonObject = z.record(z.string(), z.unknown());
+/**
+ * ISO-8601 with a four-digit year. Wider years (`-271821-04-20T00:00:00Z`) parse, but the skew
+ * correction `receivedAt - (sentAt - originalTimestamp)` could then leave JavaScript's date range.
+ */
+const IsoDateTime = z.string().superRefine((text, ctx) => {
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date-time' });
+  else if (time < EARLIEST_TIME || time > LATEST_TIME) {
+    ctx.addIssue({ code: 'custom', message: 'must be a date-time in the years 0000 to 9999' });
+  }
+});
+
+const JsonObject = z.record(z.string(), z.unknown(), { error: 'must be an object' });
 
 const common = {
   messageId: z.string().min(1, 'must not be empty').max(100, 'must be under 100 characters').optional(),
@@ -70,24 +93,40 @@ export const AliasEvent = z.looseObject({
   userId: RequiredIdentifier,
 });
 
-export const SpecEvent = z
-  .discriminatedUnion('type', [TrackEvent, IdentifyEvent, PageEvent, ScreenEvent, GroupEvent, AliasEvent], {
-    error: 'must be one of track, identify, page, screen, group, alias',
-  })
-  .superRefine((event, ctx) => {
-    if (event.userId === undefined && event.anonymousId === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['userId'], message: 'userId or anonymousId is required' });
-    }
-  });
+/**
+ * Top-level fields sent as `null` are validated as absent, as Segment treats them: analytics.js
+ * sends `"name": null, "category": null` for `analytics.page()`. A required field sent as null is
+ * "required". (Validation only: the stored body keeps the nulls as sent.)
+ */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+}
+
+export const SpecEvent = z.preprocess(
+  withoutNulls,
+  z
+    .discriminatedUnion('type', [TrackEvent, IdentifyEvent, PageEvent, ScreenEvent, GroupEvent, AliasEvent], {
+      error: 'must be one of track, identify, page, screen, group, alias',
+    })
+    .superRefine((event, ctx) => {
+      if (event.userId === undefined && event.anonymousId === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['userId'], message: 'userId or anonymousId is required' });
+      }
+    }),
+);
 export type SpecEvent = z.infer<typeof SpecEvent>;
 export type TrackEvent = z.infer<typeof TrackEvent>;
 
 /** `/v1/batch` (and Segment webhook batches in this shape): shared fields merge into every item. */
-export const BatchEnvelope = z.looseObject({
-  batch: z.array(z.unknown()),
-  context: JsonObject.optional(),
-  integrations: JsonObject.optional(),
-  sentAt: IsoDateTime.optional(),
-  writeKey: z.string().optional(),
-});
+export const BatchEnvelope = z.preprocess(
+  withoutNulls,
+  z.looseObject({
+    batch: z.array(z.unknown(), { error: 'must be an array of events' }),
+    context: JsonObject.optional(),
+    integrations: JsonObject.optional(),
+    sentAt: IsoDateTime.optional(),
+    writeKey: z.string().optional(),
+  }),
+);
 export type BatchEnvelope = z.infer<typeof BatchEnvelope>;

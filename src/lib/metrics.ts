@@ -19,6 +19,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       labelNames: ['route', 'status'] as const,
       registers: [registry],
     }),
+    intakeRejectionsTotal: new Counter({
+      name: 'relay_intake_rejections_total',
+      help: 'Intake requests refused with a 4xx, by route and reason (invalid_event, limit_depth, unauthorized, ...)',
+      labelNames: ['route', 'reason'] as const,
+      registers: [registry],
+    }),
+    eventsClampedTotal: new Counter({
+      name: 'relay_events_clamped_total',
+      help: 'Stored events whose event time was over 24h ahead of the receive time: counted at the receive time',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     commitSeconds: new Histogram({
       name: 'relay_store_commit_seconds',
       help: 'Time to commit one group of appended events (including fsync)',
@@ -46,6 +58,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       name: 'relay_late_events_total',
       help: 'Events older than identity.allowed_lateness: stored, but skipped by windowed traits',
       labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    eventsUnattributedTotal: new Counter({
+      name: 'relay_events_unattributed_total',
+      help: 'Stored events with none of the configured identifiers: attached to no profile',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    mergesTotal: new Counter({
+      name: 'relay_profile_merges_total',
+      help: 'Profiles merged into another, by rule (identifiers met in one event, alias)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     processingBatchSeconds: new Histogram({
@@ -114,6 +138,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       labelNames: ['definition', 'state'] as const,
       registers: [registry],
     }),
+    rebuildEvents: new Gauge({
+      name: 'relay_rebuild_events',
+      help: 'Rebuild from the event log: events replayed (done) of the events stored at its start (total)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    rebuildProfiles: new Gauge({
+      name: 'relay_rebuild_profiles',
+      help: 'Rebuild from the event log, after the replay: profiles folded or emitted (done) and total',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
   };
 }
 
@@ -123,11 +159,15 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export const BACKGROUND_METRICS: ReadonlySet<string> = new Set([
   'relay_events_processed_total',
   'relay_late_events_total',
+  'relay_events_unattributed_total',
+  'relay_profile_merges_total',
   'relay_processing_batch_seconds',
   'relay_processing_lag_seconds',
   'relay_outbox_rows_total',
   'relay_scheduler_lateness_seconds',
   'relay_backfill_profiles',
+  'relay_rebuild_events',
+  'relay_rebuild_profiles',
   'relay_delivery_requests_total',
   'relay_delivery_items_total',
   'relay_delivery_queue_depth',

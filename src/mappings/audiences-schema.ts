@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import '../lib/zod-messages.js';
-import { parseDuration } from '../lib/duration.js';
 import {
   COMPARISON_OPERATORS,
   comparisonShape,
@@ -9,26 +8,28 @@ import {
   traitConditionShape,
   type Comparison,
 } from './conditions-schema.js';
+import { checkDuration } from './duration-schema.js';
+import { MAX_RULE_DEPTH } from './limits.js';
 import { Name } from './name.js';
 
 /**
- * Audiences (MAPPINGS.md "Audiences", docs/audiences.md). A rule is written as one condition key per
+ * Audiences (docs/audiences.md). A rule is written as one condition key per
  * object (`{ trait: lead_score, gt: 80 }`, `{ performed: {...}, at_least: 3, within: 48h }`,
  * `{ all: [...] }`) and parsed into a discriminated union on `kind`. Cross-references (`audience:`,
  * `value:` traits) and cycles are checked when files are merged (load.ts).
  */
 
-/** A duration as written (kept for labels) and in milliseconds; longer than 0. */
+const notAWindow = (text: string) =>
+  `"${text}" is not a duration longer than 0 such as 30s, 15m, 48h, 7d or 4w`;
+
+/** A duration as written (kept for labels) and in milliseconds; longer than 0, at most 3650d. */
 export const RuleWindow = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${text}" is not a duration longer than 0 such as 30s, 15m, 48h, 7d or 4w`,
-    });
+  const checked = checkDuration(text, { malformed: notAWindow, zero: notAWindow });
+  if (checked.problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: checked.problem });
     return z.NEVER;
   }
-  return { ms, text: text.trim() };
+  return { ms: checked.ms, text: text.trim() };
 });
 export type RuleWindow = z.infer<typeof RuleWindow>;
 
@@ -223,9 +224,37 @@ export const AudienceValue = z.strictObject({
 });
 export type AudienceValue = z.infer<typeof AudienceValue>;
 
-export const AudienceDefinition = z.strictObject({
-  description: z.string().optional(),
-  rule: AudienceCondition,
-  value: AudienceValue.optional(),
-});
+/** The path of the first condition nested deeper than MAX_RULE_DEPTH, if any (the rule is depth 1). */
+export function tooDeep(
+  condition: AudienceCondition,
+  path: (string | number)[] = ['rule'],
+  depth = 1,
+): (string | number)[] | undefined {
+  if (typeof condition !== 'object' || condition === null) return undefined;
+  if (depth > MAX_RULE_DEPTH) return path;
+  if (condition.kind === 'all' || condition.kind === 'any') {
+    for (const [index, child] of condition.conditions.entries()) {
+      const found = tooDeep(child, [...path, condition.kind, index], depth + 1);
+      if (found) return found;
+    }
+  }
+  if (condition.kind === 'not') return tooDeep(condition.condition, [...path, 'not'], depth + 1);
+  return undefined;
+}
+
+export const AudienceDefinition = z
+  .strictObject({
+    description: z.string().optional(),
+    rule: AudienceCondition,
+    value: AudienceValue.optional(),
+  })
+  .superRefine((definition, ctx) => {
+    const path = tooDeep(definition.rule);
+    if (path)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `conditions nest more than ${MAX_RULE_DEPTH} deep (all / any / not): over the limit`,
+      });
+  });
 export type AudienceDefinition = z.infer<typeof AudienceDefinition>;

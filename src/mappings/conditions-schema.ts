@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RE2JS } from 're2js';
 import '../lib/zod-messages.js';
+import { MAX_PATTERN_LENGTH, MAX_PATTERN_PROGRAM } from './limits.js';
 
 /**
  * Conditions shared by traits and audiences: value comparisons (`{ eq: /pricing }`), property
@@ -27,13 +28,36 @@ export type Scalar = z.infer<typeof Scalar>;
 
 const Ordered = z.union([z.number(), z.string()]);
 
+/**
+ * A `matches` pattern: RE2 syntax (linear-time matching, no backreferences), at most
+ * MAX_PATTERN_LENGTH characters and MAX_PATTERN_PROGRAM instructions once compiled, since matching
+ * time grows with the compiled size times the text (`[\s\S]{1000}` repeated is linear, but slow).
+ */
 export const Re2Pattern = z.string().superRefine((pattern, ctx) => {
-  try {
-    RE2JS.compile(pattern);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `is not a valid RE2 pattern: ${(error as Error).message}` });
-  }
+  const problem = patternProblem(pattern);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+export function patternProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    return `is ${pattern.length} characters: over the limit of ${MAX_PATTERN_LENGTH} for a pattern`;
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(pattern);
+  } catch (error) {
+    return `is not a valid RE2 pattern: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const size = programSize(compiled);
+  if (size !== undefined && size > MAX_PATTERN_PROGRAM)
+    return `compiles to ${size} RE2 instructions: over the limit of ${MAX_PATTERN_PROGRAM} (use fewer or smaller repetitions)`;
+  return undefined;
+}
+
+/** The compiled program's instruction count, where the RE2 library exposes it. */
+function programSize(compiled: RE2JS): number | undefined {
+  const program = (compiled as unknown as { re2Input?: { prog?: { inst?: unknown } } }).re2Input?.prog?.inst;
+  return Array.isArray(program) ? program.length : undefined;
+}
 
 /** The operator keys as they appear in YAML, e.g. `{ gte: 10, lt: 100 }`. */
 export const comparisonShape = {

@@ -30,7 +30,8 @@ export function destinationIssues(
 ): DestinationIssue[] {
   const issues: DestinationIssue[] = [];
   for (const [name, block] of Object.entries(destinations)) {
-    const type = types[block.type];
+    // Own keys only: `type: constructor` must not find Object's constructor.
+    const type = Object.hasOwn(types, block.type) ? types[block.type] : undefined;
     if (!type) {
       const known = Object.keys(types).sort().join(', ');
       issues.push({
@@ -53,7 +54,7 @@ export function destinationIssues(
       continue;
     }
     for (const audience of type.audiencesOf?.(mapping.data) ?? []) {
-      if (audiences[audience] === undefined) {
+      if (!Object.hasOwn(audiences, audience)) {
         issues.push({ destination: name, path: ['audiences'], message: `unknown audience "${audience}"` });
       }
     }

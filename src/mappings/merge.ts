@@ -1,6 +1,15 @@
 import { audienceIssues } from './audience-references.js';
+import { checkModelTraits, describeModelProblem } from './check.js';
 import { destinationIssues, type DestinationTypeSchemas } from './destination-check.js';
 import type { ConfigError } from './config-error.js';
+import {
+  formatCount,
+  MAX_AUDIENCES,
+  MAX_DESTINATIONS,
+  MAX_ERRORS_PER_FILE,
+  MAX_SOURCES,
+  MAX_TRAITS,
+} from './limits.js';
 import { defaultRelayConfig, type MappingFile, type RelayConfig } from './schema.js';
 
 /** A mapping file that parsed and validated on its own, with a way to point at its keys. */
@@ -10,10 +19,28 @@ export interface ParsedFile {
   locate: (path: PropertyKey[]) => { line: number; column: number };
 }
 
-/** Merges every file's sections; a name defined twice and broken cross-references are errors. */
+export interface MergeOptions {
+  /** Check `model:` traits' files, resolved against the folder that holds this directory. */
+  mappingsDir?: string;
+}
+
+/** How many of each named section a configuration may hold (docs/mappings.md "Limits"). */
+const SECTION_LIMITS = [
+  ['sources', 'sources', MAX_SOURCES],
+  ['traits', 'traits', MAX_TRAITS],
+  ['audiences', 'audiences', MAX_AUDIENCES],
+  ['destinations', 'destinations', MAX_DESTINATIONS],
+] as const;
+
+/**
+ * Merges every file's sections; a name defined twice, broken cross-references, sections over
+ * their limit and invalid model files are errors, each at the place it is written. The merged
+ * sections are objects without a prototype: a name can never reach one.
+ */
 export function mergeFiles(
   files: ParsedFile[],
   destinationTypes: Record<string, DestinationTypeSchemas>,
+  options: MergeOptions = {},
 ): { ok: true; config: RelayConfig } | { ok: false; errors: ConfigError[] } {
   const config = defaultRelayConfig();
   const errors: ConfigError[] = [];
@@ -24,8 +51,14 @@ export function mergeFiles(
   const destinationOrigin = new Map<string, string>();
   const destinationFile = new Map<string, ParsedFile>();
   const audienceOrigin = new Map<string, ParsedFile>();
-  const duplicate = (file: ParsedFile, path: (string | number)[], message: string) =>
-    errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
+  const traitFile = new Map<string, ParsedFile>();
+  const sourceFile = new Map<string, ParsedFile>();
+  let hidden = 0;
+  // Locating an error costs a walk from the root: past the cap, the rest are counted, not located.
+  const duplicate = (file: ParsedFile, path: (string | number)[], message: string) => {
+    if (errors.length >= MAX_ERRORS_PER_FILE) hidden++;
+    else errors.push({ file: file.name, ...file.locate(path), path: path.join('.'), message });
+  };
 
   for (const file of files) {
     for (const [name, source] of Object.entries(file.content.sources ?? {})) {
@@ -36,6 +69,7 @@ export function mergeFiles(
       if (keyOwner)
         duplicate(file, ['sources', name, 'write_key'], `write_key is already used by source "${keyOwner}"`);
       sourceOrigin.set(name, file.name);
+      sourceFile.set(name, file);
       writeKeyOrigin.set(source.write_key, name);
       config.sources[name] = source;
     }
@@ -43,6 +77,7 @@ export function mergeFiles(
       const firstFile = traitOrigin.get(name);
       if (firstFile) duplicate(file, ['traits', name], `trait "${name}" is already defined in ${firstFile}`);
       traitOrigin.set(name, file.name);
+      traitFile.set(name, file);
       config.traits[name] = trait;
     }
     for (const [name, audience] of Object.entries(file.content.audiences ?? {})) {
@@ -73,6 +108,23 @@ export function mergeFiles(
       else config.events = file.content.events ?? config.events;
     }
   }
+  const origins = {
+    sources: sourceFile,
+    traits: traitFile,
+    audiences: audienceOrigin,
+    destinations: destinationFile,
+  };
+  for (const [section, label, limit] of SECTION_LIMITS) {
+    const names = Object.keys(config[section]);
+    const first = names[limit];
+    const file = first === undefined ? undefined : origins[section].get(first);
+    if (first !== undefined && file)
+      duplicate(
+        file,
+        [section, first],
+        `more than ${formatCount(limit)} ${label} in the mapping files together: over the limit`,
+      );
+  }
   // Across files: references to audiences and traits, and cycles, each at the place it is written.
   for (const issue of audienceIssues(config.audiences, config.traits)) {
     const file = audienceOrigin.get(issue.audience);
@@ -83,5 +135,18 @@ export function mergeFiles(
     const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
     if (file) duplicate(file, ['destinations', issue.destination, ...path], issue.message);
   }
+  // What the relay would otherwise only find when it builds the configuration: the model files.
+  if (options.mappingsDir !== undefined)
+    checkModelTraits(config.traits, options.mappingsDir, (trait, written, problem) => {
+      const file = traitFile.get(trait);
+      if (file) duplicate(file, ['traits', trait, 'model', 'file'], describeModelProblem(written, problem));
+    });
+  const last = errors.at(-1);
+  if (hidden > 0 && last)
+    errors.push({
+      ...last,
+      path: '',
+      message: `and ${formatCount(hidden)} more error(s) across the files, not shown (${MAX_ERRORS_PER_FILE} are)`,
+    });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }

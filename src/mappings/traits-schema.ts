@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import '../lib/zod-messages.js';
-import { Duration } from '../lib/duration.js';
 import {
   checkEventMatcher,
   checkSingleComparison,
@@ -13,9 +12,10 @@ import {
   type Comparison,
   type EventMatcherFields,
 } from './conditions-schema.js';
+import { BoundedDuration } from './duration-schema.js';
 
 /**
- * Computed traits (MAPPINGS.md "Traits", docs/traits.md). A definition is written as one kind key
+ * Computed traits (docs/traits.md). A definition is written as one kind key
  * (`count: { event: Order Completed, window: 365d }`) and parsed into a discriminated union on
  * `kind`, with durations in milliseconds and matchers normalized.
  */
@@ -24,7 +24,8 @@ const PropertyPath = z
   .string()
   .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a dotted property path such as properties.revenue');
 
-const Window = Duration.refine((ms) => ms > 0, 'must be longer than 0');
+/** Windows and half-lives: longer than 0, at most 3650d. */
+const Window = BoundedDuration();
 
 /** A trait kind's own keys next to the event matcher keys; the matcher rules are checked. */
 function withMatcher<S extends z.ZodRawShape>(shape: S) {

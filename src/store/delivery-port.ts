@@ -37,8 +37,46 @@ export interface FanOutChange {
   at: number;
 }
 
+/**
+ * A merge reaching one destination: what it was told of `mergedProfileId` now concerns `profileId`
+ * (the survivor). Unless `keepMerged` (a rebuild moved only some of a live profile's identifiers),
+ * the merged profile's pending change and delivered state are dropped.
+ */
+export interface FanOutFold {
+  kind: 'fold';
+  destination: string;
+  profileId: string;
+  mergedProfileId: string;
+  keepMerged: boolean;
+  at: number;
+}
+
+/** One fan-out step, applied in outbox order. */
+export type FanOutItem = FanOutChange | FanOutFold;
+
 /** Pure: the pending row after a change arrives (the latest value of each key wins). */
 export type MergePending = (existing: PendingChange | undefined, change: FanOutChange) => PendingChange;
+
+/**
+ * What a destination was last told of a profile. An audience `null`, or a trait holding the
+ * unknown marker of src/delivery/fold.ts, is unknown since a merge: the next change re-sends it.
+ */
+export interface DeliveredState {
+  version: number;
+  audiences: Record<string, boolean | null>;
+  traits: Record<string, unknown>;
+}
+
+/** Pure rules (src/delivery/fold.ts) for the delivered state of merged profiles. */
+export interface FoldRules {
+  /** The survivor's delivered state once the merged profile's identifiers joined it. */
+  fold: (
+    survivor: DeliveredState | undefined,
+    merged: DeliveredState | undefined,
+  ) => DeliveredState | undefined;
+  /** The survivor's delivered state once a request sent for the merged profile, in flight during the merge, succeeded. */
+  lateDelivery: (survivor: DeliveredState | undefined, sent: ChangeSet) => DeliveredState;
+}
 
 export type DeliveryResult =
   | { profileId: string; kind: 'delivered'; sent: ChangeSet }
@@ -88,15 +126,20 @@ export interface DeliveryLogQuery {
 }
 
 export interface DeliveryStore {
-  /** Merges outbox changes into pending rows and advances the `delivery` cursor, atomically. */
-  fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): Promise<void>;
+  /**
+   * Applies outbox changes (merged into pending rows) and folds (merges of profiles), in order, and
+   * advances the `delivery` cursor, atomically. A fold also remembers where the merged profile went,
+   * so a request for it still in flight settles into the survivor.
+   */
+  fanOut(items: FanOutItem[], outboxId: number, merge: MergePending, folds: FoldRules): Promise<void>;
   duePending(destination: string, now: number, limit: number): Promise<PendingChange[]>;
   /** Enqueue time of the oldest pending change that is due, for the max-wait flush. */
   oldestDue(destination: string, now: number): Promise<number | undefined>;
   pendingCount(destination: string): Promise<number>;
   /**
    * Records a request's results (delivered state, retries, dead letters) and its delivery-log entries
-   * in one transaction: a request that changed the queue is always in the log.
+   * in one transaction: a request that changed the queue is always in the log. A delivered result for
+   * a profile folded away meanwhile updates the survivor's delivered state (`folds.lateDelivery`).
    */
   settleDelivery(
     destination: string,
@@ -104,6 +147,7 @@ export interface DeliveryStore {
     now: number,
     reconcile: ReconcilePending,
     log: DeliveryLogEntry[],
+    folds: FoldRules,
   ): Promise<void>;
   searchDeliveryLog(query: DeliveryLogQuery): Promise<DeliveryLogEntry[]>;
   pruneDeliveryLog(before: number): Promise<number>;
@@ -118,5 +162,5 @@ export interface DeliveryStore {
    * profile version since are left out: a replay never sends an older state after a newer one.
    */
   replayDeadLetters(ids: number[] | 'all', destination: string | undefined, now: number): Promise<number>;
-  deliveredState(destination: string, profileId: string): Promise<ChangeSet | undefined>;
+  deliveredState(destination: string, profileId: string): Promise<DeliveredState | undefined>;
 }

@@ -16,7 +16,7 @@ export interface NewEvent {
   shardKey: string;
   userId: string | null;
   anonymousId: string | null;
-  /** Event time in epoch ms (DESIGN.md section 3). */
+  /** Event time in epoch ms (docs/intake.md "Normalisation"). */
   eventTime: number;
   receivedAt: number;
   /** The normalized event as JSON text. */
@@ -43,9 +43,10 @@ export class StoreUnavailableError extends Error {
 
 import type { DeliveryStore } from './delivery-port.js';
 import type { ProfileStore } from './profile-port.js';
+import type { RebuildStore } from './rebuild-port.js';
 
 /** What a backend implements: the event log, the profiles built from it, and their delivery. */
-export interface RelayStore extends EventStore, ProfileStore, DeliveryStore {}
+export interface RelayStore extends EventStore, ProfileStore, DeliveryStore, RebuildStore {}
 
 export interface EventStore {
   readonly backend: string;

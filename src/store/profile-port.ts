@@ -4,7 +4,11 @@
  * identifiers partition by their own value (a lookup table).
  */
 
-export const IDENTIFIER_KINDS = ['userId', 'anonymousId', 'email'] as const;
+export const IDENTIFIER_KINDS = ['userId', 'anonymousId', 'email', 'alias'] as const;
+/**
+ * `alias` is an alias's previousId that no profile knew yet (a userId or an anonymousId, we cannot
+ * tell which): events whose userId or anonymousId equals it resolve to the profile that holds it.
+ */
 export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
 
 export interface IdentifierRef {
@@ -24,10 +28,14 @@ export interface ProfileRecord {
   identifiers: IdentifierRef[];
 }
 
-/** A change for delivery: an audience entered/exited or a synced trait's new value. */
+/**
+ * A change for delivery: an audience entered/exited, a synced trait's new value, or a merge
+ * (`profileId` absorbed the profile named `name`: what destinations were told of it now concerns
+ * the survivor, whose full state follows in later rows).
+ */
 export interface OutboxRow {
   profileId: string;
-  kind: 'audience' | 'trait';
+  kind: 'audience' | 'trait' | 'merge';
   name: string;
   /** JSON text: true/false for audiences, the value for traits. */
   value: string;
@@ -42,11 +50,28 @@ export interface StoredOutboxRow extends OutboxRow {
   id: number;
 }
 
+/**
+ * What made a profile enter or leave an audience: an event (`messageId` names it), time alone (the
+ * scheduler), a merge (the profile was merged away), a backfill of a new or changed audience, a
+ * rebuild, or the audience's removal from the configuration.
+ */
+export const MEMBERSHIP_CAUSES = ['event', 'time', 'merge', 'backfill', 'rebuild', 'config'] as const;
+export type MembershipCause = (typeof MEMBERSHIP_CAUSES)[number];
+
 export interface MembershipChange {
   audience: string;
   profileId: string;
   member: boolean;
   at: number;
+  cause: MembershipCause;
+  /** The event that caused it (causes `event` and `merge`), else null. */
+  messageId: string | null;
+}
+
+/** An audience a profile is in now, and since when. */
+export interface CurrentMembership {
+  audience: string;
+  since: number;
 }
 
 export interface MergeRecord {
@@ -89,6 +114,10 @@ export interface ProfileStore {
   /** The profile's timeline: stored-event seqs by event time, newest last (or the last `limit`). */
   profileEventSeqs(profileId: string, limit?: number): Promise<number[]>;
   mergesOf(profileId: string): Promise<MergeRecord[]>;
+  /** The profile's audience entries and exits with their causes, newest first (at most `limit`). */
+  membershipHistory(profileId: string, limit: number): Promise<MembershipChange[]>;
+  /** The audiences the profile is in now, with when it entered each, by audience name. */
+  membershipsOf(profileId: string): Promise<CurrentMembership[]>;
   /** Profile ids in id order after `afterId`: backfill pages. */
   listProfileIds(afterId: string, limit: number): Promise<string[]>;
   countProfiles(): Promise<number>;

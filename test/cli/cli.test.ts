@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeBraze, type FakeBraze } from '../../src/destinations/braze/fake-server.js';
 import { startFakeHubspot, type FakeHubspot } from '../../src/destinations/hubspot/fake-server.js';
+import type { ProfileView } from '../../src/cli/api-types.js';
 import { type RunningRelay } from '../../src/relay.js';
 import { basicAuth, pickFreePort, WRITE_KEYS } from '../helpers/relay-process.js';
 import { startTestRelay } from '../helpers/in-process-relay.js';
@@ -114,6 +115,7 @@ describe('audience-relay against a running relay', () => {
     expect(result.stdout).toMatch(/^identifiers\n {2}email\s+ada@example\.com\n {2}userId\s+u1$/m);
     expect(result.stdout).toMatch(/^ {2}pricing_views_48h\s+3$/m);
     expect(result.stdout).toContain('last events (4 of 4 shown)');
+    expect(result.stdout).toMatch(/^memberships: none\n\nmembership history \(0 of 0 shown\)$/m);
   });
 
   it('deliveries search: --user and relative --since/--until reach the API; JSON and table', async () => {
@@ -147,6 +149,45 @@ describe('audience-relay against a running relay', () => {
     const answer = JSON.parse(json.stdout) as { processing: { pending: number }; config: { dir: string } };
     expect(answer.processing.pending).toBe(0);
     expect(answer.config.dir).toBe(join(root, 'mappings'));
+  });
+
+  it('profile shows the audiences a person is in since when, and each entry with its cause', async () => {
+    const res = await fetch(`${relay.url}/v1/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEYS.web) },
+      body: JSON.stringify({ userId: 'u3', messageId: 'cli-a3', event: 'Product Added' }),
+    });
+    expect(res.status).toBe(200);
+    await relay.whenIdle();
+
+    const json = await runCli(['profile', '--user', 'u3', '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const answer = JSON.parse(json.stdout) as ProfileView;
+    const [membership] = answer.memberships;
+    expect(answer.memberships).toEqual([{ audience: 'cart_abandoners', enteredAt: expect.any(String) }]);
+    expect(answer.membershipHistory).toEqual([
+      {
+        audience: 'cart_abandoners',
+        member: true,
+        at: membership?.enteredAt,
+        cause: 'event',
+        messageId: 'cli-a3',
+      },
+    ]);
+
+    const human = await runCli(['profile', '--user', 'u3'], env);
+    expect(human.code, human.stderr).toBe(0);
+    const since = (membership?.enteredAt ?? '').replace(/\.\d{3}Z$/, 'Z');
+    expect(human.stdout).toContain(
+      ['memberships', '  AUDIENCE         ENTERED AT', `  cart_abandoners  ${since}`, ''].join('\n'),
+    );
+    expect(human.stdout).toContain(
+      [
+        'membership history (1 of 1 shown)',
+        '  TIME                  AUDIENCE         CHANGE   CAUSE  MESSAGE ID',
+        `  ${since}  cart_abandoners  entered  event  cli-a3`,
+      ].join('\n'),
+    );
   });
 
   it('reload reloads the mapping files', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Explanation } from '../../src/cli/api-types.js';
+import type { Explanation, ProfileView } from '../../src/cli/api-types.js';
+import { membershipLines } from '../../src/cli/commands/profile.js';
 import { renderExplanation } from '../../src/cli/explain-tree.js';
 import { requestLine } from '../../src/cli/fake-requests.js';
 import { table } from '../../src/cli/output.js';
@@ -13,6 +14,58 @@ describe('CLI formatting', () => {
     expect(resolveTime('--since', '2025-01-01T00:00:00Z', now)).toBe('2025-01-01T00:00:00.000Z');
     expect(resolveTime('--until', '0', now)).toBe('1970-01-01T00:00:00.000Z');
     expect(() => resolveTime('--since', 'yesterday', now)).toThrow('--since: "yesterday" is not an ISO time');
+  });
+
+  it('prints memberships since when, the audiences left with why, and the newest changes first', () => {
+    const view: Pick<ProfileView, 'memberships' | 'lastExits' | 'membershipHistory'> = {
+      memberships: [{ audience: 'high_intent', enteredAt: '2025-03-01T10:00:00.000Z' }],
+      lastExits: [
+        { audience: 'cart_abandoners', at: '2025-03-01T14:00:00.000Z', cause: 'time', messageId: null },
+      ],
+      membershipHistory: [
+        {
+          audience: 'cart_abandoners',
+          member: false,
+          at: '2025-03-01T14:00:00.000Z',
+          cause: 'time',
+          messageId: null,
+        },
+        {
+          audience: 'high_intent',
+          member: true,
+          at: '2025-03-01T10:00:00.000Z',
+          cause: 'merge',
+          messageId: 'm9',
+        },
+        {
+          audience: 'cart_abandoners',
+          member: true,
+          at: '2025-03-01T10:00:00.000Z',
+          cause: 'event',
+          messageId: 'm3',
+        },
+      ],
+    };
+    expect(membershipLines(view as ProfileView, 2)).toEqual([
+      'memberships',
+      '  AUDIENCE     ENTERED AT',
+      '  high_intent  2025-03-01T10:00:00Z',
+      '',
+      'audiences left',
+      '  AUDIENCE         LEFT AT               CAUSE  MESSAGE ID',
+      '  cart_abandoners  2025-03-01T14:00:00Z  time   -',
+      '',
+      'membership history (2 of 3 shown)',
+      '  TIME                  AUDIENCE         CHANGE   CAUSE  MESSAGE ID',
+      '  2025-03-01T14:00:00Z  cart_abandoners  exited   time   -',
+      '  2025-03-01T10:00:00Z  high_intent      entered  merge  m9',
+    ]);
+    expect(
+      membershipLines(
+        { memberships: [], lastExits: [], membershipHistory: [] } as unknown as ProfileView,
+        10,
+      ),
+    ).toEqual(['memberships: none', '', 'membership history (0 of 0 shown)']);
   });
 
   it('aligns table columns, numbers to the right', () => {

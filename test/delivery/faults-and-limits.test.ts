@@ -98,7 +98,10 @@ class Population {
           eventReceivedAt: now,
           messageId,
         });
-        if (audience) memberships.push({ audience: key, profileId, member: after[key] === true, at: now });
+        if (audience) {
+          const member = after[key] === true;
+          memberships.push({ audience: key, profileId, member, at: now, cause: 'event' as const, messageId });
+        }
       }
     }
     await this.store.commitProcessing({

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { cpSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -65,6 +66,8 @@ export interface RelayProcess {
   signal: (signal: NodeJS.Signals) => void;
   /** What the process wrote to stderr so far (for failure messages). */
   stderr: () => string;
+  /** The mapping files it reads: the repository's, or the private copy under `root`. */
+  mappingsDir: string;
 }
 
 export interface RelayProcessOptions {
@@ -73,6 +76,22 @@ export interface RelayProcessOptions {
   startTimeoutMs?: number;
   /** Extra environment for the relay (e.g. PROCESSING_BATCH_SIZE). */
   env?: Record<string, string>;
+  /**
+   * A fresh directory for a private copy of the repository's mappings and models (`root/mappings`,
+   * `root/models`), so a test can add, change or break mapping files. Unset: the repository's own.
+   */
+  root?: string;
+  /** With `root`: files written into the copy before the start (name -> YAML; replaces a copied one). */
+  mappingFiles?: Record<string, string>;
+}
+
+/** Copies the repository's mappings and models under `root`; returns the mappings directory. */
+export function copyMappings(root: string, mappingFiles: Record<string, string> = {}): string {
+  const mappingsDir = join(root, 'mappings');
+  cpSync(MAPPINGS_DIR, mappingsDir, { recursive: true });
+  cpSync(join(REPO_ROOT, 'models'), join(root, 'models'), { recursive: true });
+  for (const [name, yaml] of Object.entries(mappingFiles)) writeFileSync(join(mappingsDir, name), yaml);
+  return mappingsDir;
 }
 
 /**
@@ -80,12 +99,14 @@ export interface RelayProcessOptions {
  * `/healthz`. The environment is built from scratch so write keys are the mapping fallbacks.
  */
 export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
+  const mappingsDir =
+    options.root === undefined ? MAPPINGS_DIR : copyMappings(options.root, options.mappingFiles);
   let lastError: unknown;
   // The port can be taken between picking and binding; a fresh one is tried then.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await pickFreePort();
     try {
-      return await spawnOnPort(port, options);
+      return await spawnOnPort(port, mappingsDir, options);
     } catch (error) {
       lastError = error;
       if (!String(error).includes('EADDRINUSE')) break;
@@ -94,13 +115,17 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
   throw lastError;
 }
 
-async function spawnOnPort(port: number, options: RelayProcessOptions): Promise<RelayProcess> {
+async function spawnOnPort(
+  port: number,
+  mappingsDir: string,
+  options: RelayProcessOptions,
+): Promise<RelayProcess> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     PORT: String(port),
     HOST: '127.0.0.1',
     STORE_URL: options.storeUrl,
-    MAPPINGS_DIR,
+    MAPPINGS_DIR: mappingsDir,
     LOG_LEVEL: 'silent',
   };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
@@ -137,6 +162,7 @@ async function spawnOnPort(port: number, options: RelayProcessOptions): Promise<
       return child.exitCode;
     },
     stderr: () => stderr,
+    mappingsDir: env.MAPPINGS_DIR ?? mappingsDir,
   };
 }
 

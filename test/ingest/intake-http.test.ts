@@ -145,7 +145,7 @@ describe('200: accepted once durable', () => {
     );
   });
 
-  it('accepts a Segment webhook signed with X-Signature over the raw body, or over the first item of a batch', async () => {
+  it('accepts a Segment webhook signed with X-Signature over the raw body, and a batch (array) with the write key', async () => {
     const single = JSON.stringify(track());
     const sign = (text: string) => createHmac('sha1', WEBHOOK_SECRET).update(text).digest('hex');
     await api()
@@ -155,11 +155,8 @@ describe('200: accepted once durable', () => {
       .send(single)
       .expect(200);
     const batch = [track(), track()];
-    await api()
-      .post('/webhooks/segment')
-      .set('X-Signature', sign(JSON.stringify(batch[0])))
-      .send(batch)
-      .expect(200);
+    await api().post('/webhooks/segment').auth(WRITE_KEY, '').send(batch).expect(200);
+    expect(await storedCount(batch[1]?.messageId as string)).toBe(1);
   });
 
   it('accepts the write key in the body, as the Segment HTTP API does', async () => {
@@ -225,6 +222,43 @@ describe('401: wrong or missing credential', () => {
   it('refuses a Segment webhook with a wrong signature', async () => {
     const res = await api().post('/webhooks/segment').set('X-Signature', 'ab'.repeat(20)).send(track());
     expect(res.status).toBe(401);
+  });
+
+  // Segment's batching webhook signs only the first event of the array: anyone who saw one signed
+  // request could append events to it. An array therefore needs the write key.
+  it('refuses an array authenticated only by a signature over its first event, storing nothing', async () => {
+    const sign = (text: string) => createHmac('sha1', WEBHOOK_SECRET).update(text).digest('hex');
+    const signed = track();
+    const appended = track({ userId: 'someone-else', event: 'Refund Issued' });
+    const res = await api()
+      .post('/webhooks/segment')
+      .set('X-Signature', sign(JSON.stringify(signed)))
+      .send([signed, appended]);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatch(/^Authorization: an array of events needs the write key/);
+    expect(await storedCount(appended.messageId)).toBe(0);
+    expect(await storedCount(signed.messageId)).toBe(0);
+    // The same bytes signed whole are still not enough: an array needs the write key.
+    const whole = JSON.stringify([signed]);
+    const wholeSigned = await api()
+      .post('/webhooks/segment')
+      .set('Content-Type', 'application/json')
+      .set('X-Signature', sign(whole))
+      .send(whole);
+    expect(wholeSigned.status).toBe(401);
+  });
+
+  it('refuses a single event whose signature was made for other bytes', async () => {
+    const sign = (text: string) => createHmac('sha1', WEBHOOK_SECRET).update(text).digest('hex');
+    const original = track();
+    const tampered = JSON.stringify({ ...original, properties: { revenue: 1_000_000 } });
+    const res = await api()
+      .post('/webhooks/segment')
+      .set('Content-Type', 'application/json')
+      .set('X-Signature', sign(JSON.stringify(original)))
+      .send(tampered);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toMatch(/^X-Signature: /);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ProcessingCommit } from '../../src/store/profile-port.js';
+import type { MembershipCause, MembershipChange, ProcessingCommit } from '../../src/store/profile-port.js';
 import { describeDeliveryStoreContract } from './delivery-contract.js';
+import { describeRebuildStoreContract } from './rebuild-contract.js';
 import type { NewEvent } from '../../src/store/port.js';
 import { storesClosedAfterEachTest, type StoreHarness } from './harness.js';
 
@@ -158,6 +159,7 @@ export function describeEventStoreContract(backend: string, harness: () => Store
 
   describeProfileStoreContract(backend, harness);
   describeDeliveryStoreContract(backend, harness);
+  describeRebuildStoreContract(backend, harness);
 }
 
 function commit(overrides: Partial<ProcessingCommit>): ProcessingCommit {
@@ -172,6 +174,9 @@ function commit(overrides: Partial<ProcessingCommit>): ProcessingCommit {
     ...overrides,
   };
 }
+
+const byEvent = (messageId: string) => ({ cause: 'event' as const, messageId });
+const byTime = { cause: 'time' as const, messageId: null };
 
 const profile = (id: string, version = 1, nextWakeAt: number | null = null) => ({
   id,
@@ -265,8 +270,8 @@ function describeProfileStoreContract(backend: string, harness: () => StoreHarne
           profiles: [profile('p1', 1, 500), profile('p2', 1, 100), profile('p3')],
           outbox: [row, { ...row, profileId: 'p2' }],
           memberships: [
-            { audience: 'high_intent', profileId: 'p1', member: true, at: 10 },
-            { audience: 'high_intent', profileId: 'p2', member: true, at: 11 },
+            { audience: 'high_intent', profileId: 'p1', member: true, at: 10, ...byEvent('m1') },
+            { audience: 'high_intent', profileId: 'p2', member: true, at: 11, ...byEvent('m1') },
           ],
         }),
       );
@@ -283,11 +288,133 @@ function describeProfileStoreContract(backend: string, harness: () => StoreHarne
       await store.commitProcessing(
         commit({
           cursor: undefined,
-          memberships: [{ audience: 'high_intent', profileId: 'p1', member: false, at: 12 }],
+          memberships: [{ audience: 'high_intent', profileId: 'p1', member: false, at: 12, ...byTime }],
         }),
       );
       expect(await store.audienceSizes()).toEqual({ high_intent: 1 });
       expect(await store.readCursor('traits')).toBe(1);
+    });
+
+    it('keeps every entry and exit with its cause, newest first, and current memberships with since', async () => {
+      const store = await open();
+      const change = (
+        audience: string,
+        member: boolean,
+        at: number,
+        cause: MembershipCause,
+        messageId: string | null = null,
+      ): MembershipChange => ({ audience, profileId: 'p1', member, at, cause, messageId });
+      await store.commitProcessing(
+        commit({
+          profiles: [profile('p1')],
+          memberships: [
+            change('high_intent', true, 10, 'event', 'm1'),
+            change('cart_abandoners', true, 10, 'event', 'm1'),
+          ],
+        }),
+      );
+      await store.commitProcessing(
+        commit({
+          cursor: undefined,
+          memberships: [change('cart_abandoners', false, 20, 'time'), change('old', true, 20, 'backfill')],
+        }),
+      );
+      await store.commitProcessing(
+        commit({ cursor: undefined, memberships: [change('old', false, 30, 'config')] }),
+      );
+      expect(await store.membershipHistory('p1', 10)).toEqual([
+        change('old', false, 30, 'config'),
+        change('old', true, 20, 'backfill'),
+        change('cart_abandoners', false, 20, 'time'),
+        change('cart_abandoners', true, 10, 'event', 'm1'),
+        change('high_intent', true, 10, 'event', 'm1'),
+      ]);
+      expect(await store.membershipHistory('p1', 2)).toEqual([
+        change('old', false, 30, 'config'),
+        change('old', true, 20, 'backfill'),
+      ]);
+      expect(await store.membershipsOf('p1')).toEqual([{ audience: 'high_intent', since: 10 }]);
+      expect(await store.membershipHistory('p2', 10)).toEqual([]);
+      expect(await store.membershipsOf('p2')).toEqual([]);
+    });
+
+    it('records only changes that change a membership: a repeated entry or exit is no history', async () => {
+      const store = await open();
+      const enter = { audience: 'a', profileId: 'p1', member: true, at: 10, ...byEvent('m1') };
+      await store.commitProcessing(commit({ profiles: [profile('p1')], memberships: [enter] }));
+      await store.commitProcessing(
+        commit({
+          cursor: undefined,
+          memberships: [
+            { ...enter, at: 20, ...byEvent('m2') },
+            { ...enter, member: false, at: 30, ...byTime },
+            { ...enter, member: false, at: 30, ...byTime },
+          ],
+        }),
+      );
+      expect((await store.membershipHistory('p1', 10)).map((row) => [row.member, row.at])).toEqual([
+        [false, 30],
+        [true, 10],
+      ]);
+    });
+
+    it("moves a merged profile's membership history to the one it merged into, with its exits", async () => {
+      const store = await open();
+      const member = (profileId: string, audience: string, at: number, messageId: string) => ({
+        audience,
+        profileId,
+        member: true,
+        at,
+        ...byEvent(messageId),
+      });
+      await store.commitProcessing(
+        commit({
+          profiles: [profile('winner'), profile('loser')],
+          memberships: [member('winner', 'a', 10, 'm1'), member('loser', 'b', 11, 'm2')],
+        }),
+      );
+      await store.commitProcessing(
+        commit({
+          cursor: { name: 'traits', seq: 3 },
+          merges: [
+            { profileId: 'winner', mergedProfileId: 'loser', at: 20, messageId: 'm3', reason: 'alias' },
+          ],
+          profiles: [profile('winner', 2)],
+          memberships: [member('winner', 'b', 20, 'm3')],
+        }),
+      );
+      expect(await store.membershipHistory('winner', 10)).toEqual([
+        member('winner', 'b', 20, 'm3'),
+        { audience: 'b', profileId: 'winner', member: false, at: 20, cause: 'merge', messageId: 'm3' },
+        member('winner', 'b', 11, 'm2'),
+        member('winner', 'a', 10, 'm1'),
+      ]);
+      expect(await store.membershipsOf('winner')).toEqual([
+        { audience: 'a', since: 10 },
+        { audience: 'b', since: 20 },
+      ]);
+      expect(await store.membershipHistory('loser', 10)).toEqual([]);
+      expect(await store.membershipsOf('loser')).toEqual([]);
+    });
+
+    it('leaves no membership behind for a profile that entered an audience in the commit that merged it away', async () => {
+      const store = await open();
+      await store.commitProcessing(commit({ profiles: [profile('winner'), profile('loser')] }));
+      await store.commitProcessing(
+        commit({
+          merges: [
+            { profileId: 'winner', mergedProfileId: 'loser', at: 20, messageId: 'm3', reason: 'alias' },
+          ],
+          profiles: [profile('winner', 2)],
+          memberships: [{ audience: 'a', profileId: 'loser', member: true, at: 20, ...byEvent('m2') }],
+        }),
+      );
+      expect(await store.audienceSizes()).toEqual({});
+      expect(await store.membershipsOf('loser')).toEqual([]);
+      expect((await store.membershipHistory('winner', 10)).map((row) => [row.member, row.cause])).toEqual([
+        [false, 'merge'],
+        [true, 'event'],
+      ]);
     });
 
     it('keeps audience sizes over time', async () => {

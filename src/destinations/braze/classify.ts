@@ -25,46 +25,46 @@ export const BRAZE_STATUS_ROWS: readonly BrazeStatusRow[] = [
     kind: 'reject',
     reason:
       'more objects than this Braze account accepts per request; on an MAU CY 24-25 contract set settings.objects_per_request: 50',
-    source: 'CONTRACTS.md §1 Limits; https://www.braze.com/docs/api/api_limits/',
+    source: 'https://www.braze.com/docs/api/api_limits/',
   },
   {
     status: 400,
     message: /valid data must be provided/i,
     kind: 'reject',
     reason: 'Braze found no valid object in the request',
-    source: 'CONTRACTS.md §1 Fatal; https://www.braze.com/docs/api/errors/',
+    source: 'https://www.braze.com/docs/api/errors/',
   },
   {
     status: 401,
     kind: 'reject',
     reason: 'unknown or missing REST API key (settings.api_key)',
-    source: 'CONTRACTS.md §1 Fatal; https://www.braze.com/docs/api/errors/',
+    source: 'https://www.braze.com/docs/api/errors/',
   },
   {
     status: 403,
     kind: 'reject',
     reason: 'the rate plan does not allow this, the account is inactive, or the key lacks users.track',
-    source: 'CONTRACTS.md §1 Fatal; https://www.braze.com/docs/api/errors/',
+    source: 'https://www.braze.com/docs/api/errors/',
   },
   {
     status: 404,
     kind: 'reject',
     reason: 'unknown REST API key or wrong instance (settings.endpoint)',
-    source: 'CONTRACTS.md §1 Fatal; https://www.braze.com/docs/api/errors/',
+    source: 'https://www.braze.com/docs/api/errors/',
   },
   {
     status: 429,
     kind: 'retry',
     reason: 'over the rate limit (3,000 requests per 3 s per workspace)',
-    source: 'CONTRACTS.md §1 Rate headers; https://www.braze.com/docs/api/api_limits/',
+    source: 'https://www.braze.com/docs/api/api_limits/',
   },
 ];
 
 /** 2xx `message` values that mean "accepted". Any other 2xx message is a whole-batch failure (retried). */
 export const BRAZE_ACCEPTED_MESSAGES: Readonly<Record<string, string>> = {
   success:
-    'processed; objects named in `errors` were dropped, the rest applied (CONTRACTS.md §1 Partial failure)',
-  queued: 'accepted during maintenance, 202 (CONTRACTS.md §1 Success)',
+    'processed; objects named in `errors` were dropped, the rest applied (https://www.braze.com/docs/api/errors/)',
+  queued: 'accepted during maintenance, 202 (https://www.braze.com/docs/api/errors/)',
 };
 
 /** Statuses whose retry should wait for the rate window: the reset header only speaks about throttling. */

@@ -4,9 +4,10 @@ import { applyAttributes, isObject, profileKey, validateObject, type InputArray 
 import { BRAZE_MAX_OBJECTS_PER_REQUEST } from './limits.js';
 
 /**
- * A local Braze `/users/track` that behaves like CONTRACTS.md §1: Bearer key, the 75-object limits,
+ * A local Braze `/users/track` that behaves like the documented one: Bearer key, the 75-object limits,
  * per-object errors inside a 201, `X-RateLimit-*` headers and a 429 when throttled, plus fake-kit's
  * recording and fault switches. It keeps the profiles it was sent, for end-to-end assertions.
+ * https://www.braze.com/docs/api/endpoints/user_data/post_user_track/
  */
 
 export interface FakeBrazeOptions {

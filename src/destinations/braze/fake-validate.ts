@@ -1,7 +1,10 @@
 /**
  * The fake Braze's checks of one `/users/track` object and how an accepted attribute object changes a
- * profile (CONTRACTS.md §1). Error `type` strings follow the documented ones where known; the others
- * (event and purchase field checks) are the fake's own wording in the same style.
+ * profile. Error `type` strings follow the documented ones where known; the others (event and
+ * purchase field checks) are the fake's own wording in the same style.
+ * https://www.braze.com/docs/api/endpoints/user_data/post_user_track/
+ * https://www.braze.com/docs/api/objects_filters/user_attributes_object/
+ * https://www.braze.com/docs/api/errors/
  */
 
 export type InputArray = 'attributes' | 'events' | 'purchases';

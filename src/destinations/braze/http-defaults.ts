@@ -1,9 +1,9 @@
 import type { ItemOutcome } from '../../delivery/destination.js';
 
 /**
- * The default HTTP classification (STYLE.md §5, CONTRACTS.md "Cross-cutting classification"), decided
- * once; vendor rows go on top of it. Written to be hoisted to `src/delivery/` when a second destination
- * needs it: nothing in here is Braze-specific.
+ * The default HTTP classification (docs/delivery.md "Outcomes"; the table in README.md
+ * "Classification"), decided once; vendor rows go on top of it. Written to be hoisted to
+ * `src/delivery/` when a second destination needs it: nothing in here is Braze-specific.
  */
 
 export type WholeRequestOutcome = { kind: 'retry'; reason: string } | { kind: 'reject'; reason: string };

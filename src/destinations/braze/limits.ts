@@ -1,7 +1,7 @@
 import type { DestinationLimits } from '../../delivery/destination.js';
 
 /**
- * Braze `/users/track` limits (CONTRACTS.md §1, https://www.braze.com/docs/api/api_limits/).
+ * Braze `/users/track` limits (https://www.braze.com/docs/api/api_limits/).
  *
  * The legacy limit is 75 attributes + 75 events + 75 purchases per request; newer contracts allow 75
  * objects *combined*, MAU CY 24-25 contracts 50 combined. We use the combined rule, which is safe for

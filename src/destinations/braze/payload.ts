@@ -3,8 +3,9 @@ import { traitAt } from '../../engine/traits/trait-path.js';
 import { audienceAttribute, traitAttribute, type BrazeMapping, type BrazeSettings } from './settings.js';
 
 /**
- * Changes -> `POST /users/track` requests (CONTRACTS.md §1). Pure: the same items and config always
- * give the same requests (event `time` comes from the item, see `eventTime`).
+ * Changes -> `POST /users/track` requests. Pure: the same items and config always give the same
+ * requests (event `time` comes from the item, see `eventTime`).
+ * https://www.braze.com/docs/api/endpoints/user_data/post_user_track/
  *
  * - one attribute object per item: `{ external_id | email, <prefix><audience>: true|false, <trait>: value|null }`;
  * - with `send_events`, one `audience_entered` / `audience_exited` event per audience change;

@@ -8,7 +8,10 @@ import { BRAZE_MAX_OBJECTS_PER_REQUEST } from './limits.js';
  * from the environment (`${BRAZE_REST_ENDPOINT}`, `${BRAZE_API_KEY}`).
  */
 export const BrazeSettings = z.strictObject({
-  /** REST endpoint of the instance, e.g. https://rest.iad-01.braze.com (CONTRACTS.md §1), or a fake's URL. */
+  /**
+   * REST endpoint of the instance, e.g. https://rest.iad-01.braze.com, or a fake's URL
+   * (https://www.braze.com/docs/api/basics/#endpoints).
+   */
   endpoint: z.url({
     protocol: /^https?$/,
     error: 'must be an http(s) URL such as https://rest.iad-01.braze.com',
@@ -17,7 +20,8 @@ export const BrazeSettings = z.strictObject({
   api_key: z.string().min(8, 'must be a Braze REST API key (is it set in the environment?)'),
   /**
    * Objects (attributes + events) per request. 75 is safe for every contract that allows 75 combined;
-   * accounts on the Monthly Active Users CY 24-25 contract allow 50 combined (CONTRACTS.md §1).
+   * accounts on the Monthly Active Users CY 24-25 contract allow 50 combined
+   * (https://www.braze.com/docs/api/api_limits/).
    */
   objects_per_request: z
     .number()
@@ -33,7 +37,7 @@ const TraitPath = z
   .string()
   .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'trait names are lower_snake_case, dotted for paths (rfm.tier)');
 
-/** The rest of a Braze destination block (MAPPINGS.md "Destinations"). */
+/** The rest of a Braze destination block (docs/mappings.md "destinations", README.md in this folder). */
 export const BrazeMapping = z
   .strictObject({
     /** `userId` -> `external_id`; `email` -> Braze's `email` identifier. Items without it are skipped. */

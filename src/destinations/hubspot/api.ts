@@ -1,9 +1,11 @@
 import { z } from 'zod';
 
 /**
- * HubSpot CRM v3 wire shapes (CONTRACTS.md §2), shared by the payload builder, the classifier and the
- * fake server. Response fields are all optional: HubSpot documents its error body as "treat every
- * field as optional", and the classifier must never throw on an odd body.
+ * HubSpot CRM v3 wire shapes, shared by the payload builder, the classifier and the fake server.
+ * Response fields are all optional: HubSpot documents its error body as "treat every field as
+ * optional", and the classifier must never throw on an odd body.
+ * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/batch/upsert-contacts
+ * https://developers.hubspot.com/docs/api-reference/error-handling
  */
 
 /** `POST /crm/v3/objects/contacts/batch/upsert`. */

@@ -5,8 +5,8 @@ import { describe, outcomesOfBatchAnswer, outcomesOfRefusedBatch } from './multi
 import { rateLimitWaitMs, retryAfterMs } from './timing.js';
 
 /**
- * A HubSpot answer -> one outcome per item of the request (CONTRACTS.md §0 "Cross-cutting
- * classification" and §2 "Retry rules"). Pure: the only clock is the response's `Date` header.
+ * A HubSpot answer -> one outcome per item of the request (the table in README.md "Outcomes", from
+ * HubSpot's documented statuses below). Pure: the only clock is the response's `Date` header.
  */
 
 const ERRORS_DOC = 'https://developers.hubspot.com/docs/api-reference/error-handling';

@@ -4,9 +4,10 @@ import { rateWindowOf, startFakeKit, type FakeServer, type RateLimit } from '../
 import { MAX_INPUTS, UPSERT_PATH } from './api.js';
 
 /**
- * A local HubSpot for tests and benches, faithful to CONTRACTS.md §2: contacts batch upsert by
- * e-mail, bearer auth, the 100-input limit, duplicate-id refusal, per-input validation answered
- * 207, and the ten-secondly rate limit answered 429 with HubSpot's body and headers.
+ * A local HubSpot for tests and benches, faithful to HubSpot's documentation (README.md "API and
+ * limits"): contacts batch upsert by e-mail, bearer auth, the 100-input limit, duplicate-id refusal,
+ * per-input validation answered 207, and the ten-secondly rate limit answered 429 with HubSpot's body
+ * and headers.
  */
 
 export interface FakeHubspotOptions {

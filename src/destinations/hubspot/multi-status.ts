@@ -9,9 +9,10 @@ import {
 import { redactText } from './redact.js';
 
 /**
- * Per-input outcomes from a HubSpot answer (CONTRACTS.md §2 "207 Multi-Status"). An error names
- * the inputs it is about in `context.objectWriteTraceId` (the `<profileId>:<version>` we sent) or
- * `context.ids` (the e-mails). Outcomes are in input order, one per input.
+ * Per-input outcomes from a HubSpot answer (multi-status errors in
+ * https://developers.hubspot.com/docs/api-reference/error-handling). An error names the inputs it
+ * is about in `context.objectWriteTraceId` (the `<profileId>:<version>` we sent) or `context.ids`
+ * (the e-mails). Outcomes are in input order, one per input.
  */
 
 /** A 2xx (200 COMPLETE or 207 Multi-Status) to a batch upsert. */
@@ -107,7 +108,8 @@ function missingReason(
   unattributed: HubspotError[],
 ): string {
   if (results === 0 && errors === 0) {
-    // CONTRACTS.md §2: RudderStack treats a 2xx with results:[] and errors:[] as a silent failure.
+    // RudderStack treats a 2xx with results:[] and errors:[] as a silent failure too:
+    // https://github.com/rudderlabs/rudder-transformer/blob/develop/src/v1/destinations/hs/networkHandler.ts
     return `silent failure: HubSpot answered ${status} with no results and no errors`;
   }
   const first = unattributed[0];

@@ -4,7 +4,8 @@ import { MAX_INPUTS, UPSERT_PATH, type UpsertInput } from './api.js';
 import type { HubspotMapping, HubspotSettings } from './settings.js';
 
 /**
- * Changes -> `POST /crm/v3/objects/contacts/batch/upsert` requests (CONTRACTS.md §2). Pure.
+ * Changes -> `POST /crm/v3/objects/contacts/batch/upsert` requests. Pure.
+ * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/batch/upsert-contacts
  *
  * - One input per item, keyed by e-mail (`idProperty: "email"`), tagged with
  *   `objectWriteTraceId = "<profileId>:<version>"` so a 207's errors map back to the item.

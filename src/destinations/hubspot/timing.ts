@@ -2,7 +2,8 @@ import type { HubspotError } from './api.js';
 
 /**
  * How long to wait before a retry, from the response alone (pure: "now" is the response's `Date`
- * header, which every HTTP origin server sends). CONTRACTS.md §2 "Rate limits" and "Retry rules".
+ * header, which every HTTP origin server sends). Retries: README.md "Outcomes"; rate limits and their
+ * 429s: https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines.
  */
 
 /** The per-app burst window [doc: `X-HubSpot-RateLimit-Interval-Milliseconds: 10000`]. */

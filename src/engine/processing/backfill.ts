@@ -7,7 +7,7 @@ import { engineEventFromStored } from '../traits/engine-event.js';
 import type { ProcessingSetup } from './processor.js';
 import type { ProfileState } from './profile-state.js';
 import { profileWorkingSet } from './profile-working-set.js';
-import { settleProfile, type Settled } from './settle.js';
+import { settleProfile, type Cause, type Settled } from './settle.js';
 
 const PAGE_SIZE = 100;
 
@@ -67,14 +67,14 @@ export class DefinitionBackfill {
     const ids = await store.listProfileIds(pending.afterProfile, PAGE_SIZE);
     const loaded = await store.loadProfiles(ids);
     const settled: Settled = { outbox: [], memberships: [] };
-    const workingSet = profileWorkingSet(new Map(), loaded, setup, now, settled);
+    const workingSet = profileWorkingSet(new Map(), loaded, setup);
     for (const record of loaded) {
       const profile = workingSet.touch(record.id, now);
       if (!profile) continue;
       const events = await store.readEventsBySeq(await store.profileEventSeqs(record.id));
       profile.state = rebuild(profile.state, pending.name, events, setup, now);
       this.pending.set(pending.name, record.id);
-      const cause = { eventReceivedAt: null, messageId: null };
+      const cause: Cause = { kind: 'backfill', eventReceivedAt: null, messageId: null };
       settleProfile(profile, { ...setup, isSettled: this.isSettled }, now, cause, settled);
     }
     const commit = workingSet.toCommit(undefined, []);

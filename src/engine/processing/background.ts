@@ -8,6 +8,7 @@ import type { RelayStore } from '../../store/port.js';
 import { DefinitionBackfill } from './backfill.js';
 import { ProcessingLoop } from './loop.js';
 import { EventProcessor, type ProcessingSetup } from './processor.js';
+import { ProfileRebuild } from './rebuild.js';
 import { TimeScheduler } from './scheduler.js';
 import { definitionHashes } from './setup.js';
 
@@ -51,17 +52,28 @@ export async function startBackgroundWork(deps: BackgroundDeps): Promise<Backgro
   });
   await backfill.reconcile();
   const isSettled = backfill.isSettled;
-  const processor = new EventProcessor({
+  const rebuild = new ProfileRebuild({
     store,
     clock,
     metrics,
     logger,
     setup,
     isSettled,
+    afterStart: () => backfill.reconcile(),
+  });
+  await rebuild.init();
+  const processor = new EventProcessor({
+    store,
+    clock,
+    metrics,
+    logger,
+    // A rebuild replays history: like a backfill, windowed traits take every event, however late.
+    setup: () => (rebuild.replaying ? replaySetup(setup()) : setup()),
+    isSettled,
     batchSize: deps.batchSize,
   });
   const scheduler = new TimeScheduler({ store, clock, metrics, setup, isSettled });
-  const loop = new ProcessingLoop(deps.intakeBusy, processor, scheduler, backfill, logger);
+  const loop = new ProcessingLoop(deps.intakeBusy, processor, scheduler, backfill, rebuild, logger);
   const delivery = new DeliveryRunner({ store, metrics, logger, types: deps.destinationTypes });
   await delivery.configure(deps.config().destinations);
   if (deps.delivery) delivery.start();
@@ -80,4 +92,9 @@ export async function startBackgroundWork(deps: BackgroundDeps): Promise<Backgro
       await delivery.stop();
     },
   };
+}
+
+/** The setup a rebuild replays events with: no event is late (it is history, as in a backfill). */
+function replaySetup(setup: ProcessingSetup): ProcessingSetup {
+  return { ...setup, traits: { ...setup.traits, allowedLatenessMs: Number.POSITIVE_INFINITY } };
 }

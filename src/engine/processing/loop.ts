@@ -2,14 +2,15 @@ import { BackgroundLoop } from '../../lib/background-loop.js';
 import type { Logger } from '../../lib/logger.js';
 import type { DefinitionBackfill } from './backfill.js';
 import type { EventProcessor } from './processor.js';
+import type { ProfileRebuild } from './rebuild.js';
 import type { TimeScheduler } from './scheduler.js';
 
 const IDLE_POLL_MS = 200;
 const MAX_REST_MS = 100;
 
 /**
- * Runs event processing, time-driven re-evaluation and backfill steps one after the other (so one
- * profile is only ever changed by one step at a time), yielding to the event loop between steps so
+ * Runs event processing, time-driven re-evaluation, backfill and rebuild steps one after the other
+ * (so one profile is only ever changed by one step at a time), yielding to the event loop between steps so
  * HTTP intake is never starved. When idle it sleeps until the next profile is due (at most
  * IDLE_POLL_MS); `wake()` cuts the wait short when events arrive.
  */
@@ -22,12 +23,13 @@ export class ProcessingLoop extends BackgroundLoop {
     private readonly processor: EventProcessor,
     private readonly scheduler: TimeScheduler,
     private readonly backfill: DefinitionBackfill,
+    private readonly rebuild: ProfileRebuild,
     logger: Logger,
   ) {
     super('processing', logger);
   }
 
-  /** Resolves the next time the loop finds nothing to do (every stored event processed, no backfill). */
+  /** Resolves the next time the loop finds nothing to do (every event processed, no backfill or rebuild). */
   whenIdle(): Promise<void> {
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
@@ -40,7 +42,8 @@ export class ProcessingLoop extends BackgroundLoop {
     const worked =
       (await this.processor.processNextBatch()) +
       (await this.scheduler.step()) +
-      (await this.backfill.step());
+      (await this.backfill.step()) +
+      (await this.rebuild.step());
     if (worked > 0) {
       // A rest that new events must not cut short (wake() would), hence a plain timer.
       const rest = this.yieldToIntake(Date.now() - started);

@@ -2,13 +2,15 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { aliasTargetsOf, identifiersOf } from '../../identity/identifiers.js';
+import { lookupKeysOf } from '../../identity/working-set.js';
 import type { Identifier } from '../../mappings/schema.js';
 import type { RelayStore, StoredEvent } from '../../store/port.js';
 import type { IdentifierRef, ProcessingCommit } from '../../store/profile-port.js';
 import { engineEventFromStored } from '../traits/engine-event.js';
 import { applyToProfile, type AudienceRules, type TraitSetup } from './profile-state.js';
 import { profileWorkingSet } from './profile-working-set.js';
-import { settleProfile, type Settled, type SettleSetup } from './settle.js';
+import { fullStateRows, mergeRows } from './merge-outbox.js';
+import { settleProfile, type Cause, type Settled, type SettleSetup } from './settle.js';
 
 export const TRAITS_CURSOR = 'traits';
 
@@ -63,17 +65,28 @@ export class EventProcessor {
       identifiers: identifiersOf(event, setup.identifiers),
       aliases: aliasTargetsOf(event),
     }));
-    const allRefs: IdentifierRef[] = refs.flatMap((r) => [...r.identifiers, ...r.aliases]);
+    const allRefs: IdentifierRef[] = lookupKeysOf(refs.flatMap((r) => [...r.identifiers, ...r.aliases]));
     const owners = await this.deps.store.findProfileIds(allRefs);
     const loaded = await this.deps.store.loadProfiles([...new Set(owners.values())]);
     const settled: Settled = { outbox: [], memberships: [] };
-    const workingSet = profileWorkingSet(owners, loaded, setup, now, settled);
+    const workingSet = profileWorkingSet(owners, loaded, setup);
     const settleSetup: SettleSetup = { ...setup, isSettled: this.deps.isSettled };
     const profileEvents: ProcessingCommit['profileEvents'] = [];
     events.forEach((event, index) => {
       const { identifiers, aliases } = refs[index] as (typeof refs)[number];
-      if (identifiers.length === 0) return;
-      const profile = workingSet.resolve(event, identifiers, aliases, now);
+      const resolved = workingSet.resolve(event, identifiers, aliases, now);
+      if (!resolved) {
+        this.deps.metrics.eventsUnattributedTotal.inc({ source: event.source });
+        return;
+      }
+      const { profile, mergedAway } = resolved;
+      const cause: Cause = {
+        kind: mergedAway.length > 0 ? 'merge' : 'event',
+        eventReceivedAt: event.receivedAt,
+        messageId: event.messageId,
+      };
+      const before = Object.keys(profile.state.memberships);
+      settled.outbox.push(...mergeRows(profile, mergedAway, now, cause));
       this.noteIfLate(event, now, setup.traits.allowedLatenessMs);
       profile.state = applyToProfile(
         profile.state,
@@ -82,18 +95,17 @@ export class EventProcessor {
         setup.rules,
         now,
       );
-      settleProfile(
-        profile,
-        settleSetup,
-        now,
-        { eventReceivedAt: event.receivedAt, messageId: event.messageId },
-        settled,
-      );
+      settleProfile(profile, settleSetup, now, cause, settled);
+      if (mergedAway.length > 0) {
+        settled.outbox.push(...fullStateRows(profile, mergedAway, before, settleSetup, now, cause));
+      }
       profileEvents.push({ profileId: profile.id, seq: event.seq, eventTime: event.eventTime });
     });
     const last = events[events.length - 1] as StoredEvent;
     const commit = workingSet.toCommit({ name: TRAITS_CURSOR, seq: last.seq }, profileEvents);
-    return { ...commit, outbox: settled.outbox, memberships: settled.memberships };
+    // A profile merged away later in the batch is in no audience: its earlier changes are void.
+    const memberships = settled.memberships.filter((c) => workingSet.liveId(c.profileId) === c.profileId);
+    return { ...commit, outbox: settled.outbox, memberships };
   }
 
   /** Late events are kept and counted but skip windowed traits (the engine decides that). */
@@ -108,6 +120,7 @@ export class EventProcessor {
     const { metrics, clock } = this.deps;
     metrics.eventsProcessedTotal.inc(events.length);
     metrics.outboxRowsTotal.inc({ cause: 'event' }, commit.outbox.length);
+    for (const merge of commit.merges) metrics.mergesTotal.inc({ reason: merge.reason });
     metrics.processingBatchSeconds.observe(seconds);
     const last = events[events.length - 1] as StoredEvent;
     metrics.processingLagSeconds.set(Math.max(0, clock.now() - last.receivedAt) / 1000);

@@ -31,7 +31,7 @@ export class TimeScheduler {
     const setup = this.deps.setup();
     const loaded = await store.loadProfiles(due);
     const settled: Settled = { outbox: [], memberships: [] };
-    const workingSet = profileWorkingSet(new Map(), loaded, setup, now, settled);
+    const workingSet = profileWorkingSet(new Map(), loaded, setup);
     for (const record of loaded) {
       const profile = workingSet.touch(record.id, now);
       if (!profile) continue;
@@ -40,7 +40,7 @@ export class TimeScheduler {
         profile,
         { ...setup, isSettled: this.deps.isSettled },
         now,
-        { eventReceivedAt: null, messageId: null },
+        { kind: 'time', eventReceivedAt: null, messageId: null },
         settled,
       );
     }

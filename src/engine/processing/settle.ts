@@ -1,5 +1,5 @@
 import { traitAt } from '../traits/trait-path.js';
-import type { MembershipChange, OutboxRow } from '../../store/profile-port.js';
+import type { MembershipCause, MembershipChange, OutboxRow } from '../../store/profile-port.js';
 import type { ProfileDraft } from '../../identity/working-set.js';
 import type { AudienceRules, ProfileState, TraitSetup } from './profile-state.js';
 
@@ -12,7 +12,10 @@ export interface SettleSetup {
   isSettled: (name: string, profileId: string) => boolean;
 }
 
+/** What a settle step comes from: the membership changes it finds are recorded with this cause. */
 export interface Cause {
+  /** `config` is found by settling itself (an audience no longer configured). */
+  kind: Exclude<MembershipCause, 'config'>;
   eventReceivedAt: number | null;
   messageId: string | null;
 }
@@ -45,7 +48,16 @@ export function settleProfile(
     value,
     profileVersion: version,
     at: now,
-    ...cause,
+    eventReceivedAt: cause.eventReceivedAt,
+    messageId: cause.messageId,
+  });
+  const change = (audience: string, member: boolean, why: MembershipCause): MembershipChange => ({
+    audience,
+    profileId: profile.id,
+    member,
+    at: now,
+    cause: why,
+    messageId: why === 'config' ? null : cause.messageId,
   });
   for (const [audience, member] of Object.entries(memberships)) {
     if (!setup.isSettled(`audience:${audience}`, profile.id)) continue;
@@ -53,12 +65,12 @@ export function settleProfile(
     if (member) state.memberships[audience] = true;
     else delete state.memberships[audience];
     into.outbox.push(row('audience', audience, String(member)));
-    into.memberships.push({ audience, profileId: profile.id, member, at: now });
+    into.memberships.push(change(audience, member, cause.kind));
   }
   for (const audience of Object.keys(state.memberships)) {
     if (memberships[audience] !== undefined) continue; // an audience removed from the configuration
     delete state.memberships[audience];
-    into.memberships.push({ audience, profileId: profile.id, member: false, at: now });
+    into.memberships.push(change(audience, false, 'config'));
   }
   for (const name of setup.syncedTraits) {
     if (!setup.isSettled(`trait:${name.split('.')[0]}`, profile.id)) continue;
@@ -68,22 +80,6 @@ export function settleProfile(
     into.outbox.push(row('trait', name, text));
   }
   profile.nextWakeAt = earliest(setup.traits.engine.nextChangeAt(state, now), nextFlipAt);
-}
-
-/** Exits for every audience a profile was in, when it disappears into another by a merge. */
-export function exitAll(profile: ProfileDraft<ProfileState>, now: number, cause: Cause, into: Settled): void {
-  for (const audience of Object.keys(profile.state.memberships)) {
-    into.outbox.push({
-      profileId: profile.id,
-      kind: 'audience',
-      name: audience,
-      value: 'false',
-      profileVersion: profile.version + 1,
-      at: now,
-      ...cause,
-    });
-    into.memberships.push({ audience, profileId: profile.id, member: false, at: now });
-  }
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | null {

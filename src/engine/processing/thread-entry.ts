@@ -7,11 +7,18 @@ import { LiveConfig } from '../../config/live-config.js';
 import { DESTINATIONS } from '../../destinations/registry.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/logger.js';
+import { formatConfigError } from '../../mappings/load.js';
 import { BACKGROUND_METRICS, createMetrics, metricsText } from '../../lib/metrics.js';
 import { openStore } from '../../store/open-store.js';
 import { startBackgroundWork } from './background.js';
 import { buildProcessingSetup } from './setup.js';
-import type { BackgroundRequest, FromBackground, ThreadData, ToBackground } from './thread-protocol.js';
+import type {
+  BackgroundReply,
+  BackgroundRequest,
+  FromBackground,
+  ThreadData,
+  ToBackground,
+} from './thread-protocol.js';
 
 const INTAKE_BUSY_MS = 50;
 
@@ -25,16 +32,20 @@ async function main(): Promise<void> {
     base: { service: 'audience-relay', thread: 'background' },
   });
   const metrics = createMetrics({ processMetrics: false });
+  // Takes the configurations the HTTP thread loaded (`use`); it builds its own processing setup
+  // from them (model files), which may still refuse one.
   const live = new LiveConfig(
     data.env.MAPPINGS_DIR,
-    data.processEnv,
+    {},
     async (config) => buildProcessingSetup(config, data.env.MAPPINGS_DIR),
     DESTINATIONS,
     systemClock,
     logger,
   );
-  const loaded = await live.reload('startup');
-  if (!loaded.ok) return post({ type: 'failed', message: 'invalid mapping files' });
+  const loaded = await live.use(data.config, 'startup');
+  if (!loaded.ok) {
+    return post({ type: 'failed', message: loaded.errors.map(formatConfigError).join('; ') });
+  }
   const store = openStore(data.env.STORE_URL, {
     synchronous: data.env.SQLITE_SYNCHRONOUS,
     busyTimeoutMs: data.env.SQLITE_BUSY_TIMEOUT_MS,
@@ -53,21 +64,23 @@ async function main(): Promise<void> {
     processing: true,
     delivery: data.delivery,
   });
-  const answer = async (request: BackgroundRequest): Promise<string | undefined> => {
-    switch (request) {
-      case 'reconfigure': {
-        const result = await live.reload('signal');
-        if (result.ok) await work.reconfigure();
-        return undefined;
-      }
+  live.onReloaded(async () => {
+    await work.reconfigure();
+    return [];
+  });
+  const answer = async (request: BackgroundRequest): Promise<BackgroundReply> => {
+    switch (request.type) {
+      case 'reconfigure':
+        return { errors: (await live.use(request.config, request.trigger)).errors };
       case 'when-idle':
-        return void (await work.whenIdle());
+        await work.whenIdle();
+        return {};
       case 'metrics':
-        return metricsText(metrics.registry, (name) => BACKGROUND_METRICS.has(name));
+        return { text: await metricsText(metrics.registry, (name) => BACKGROUND_METRICS.has(name)) };
       case 'stop':
         await work.stop();
         await store.close();
-        return undefined;
+        return {};
     }
   };
   port.on('message', (message: ToBackground) => {
@@ -77,10 +90,10 @@ async function main(): Promise<void> {
     } else if (message.type === 'wake-delivery') work.wakeDelivery();
     else {
       answer(message.request).then(
-        (text) => post({ type: 'done', id: message.id, ...(text === undefined ? {} : { text }) }),
+        (reply) => post({ type: 'done', id: message.id, ...reply }),
         (error: unknown) => {
-          logger.error({ err: error, request: message.request }, 'background request failed');
-          post({ type: 'done', id: message.id });
+          logger.error({ err: error, request: message.request.type }, 'background request failed');
+          post({ type: 'done', id: message.id, failed: (error as Error).message });
         },
       );
     }

@@ -8,7 +8,7 @@ export interface EngineEvent {
   event?: string;
   /** The page / screen name. */
   name?: string;
-  /** Event time, epoch ms (DESIGN.md section 3). */
+  /** Event time, epoch ms (docs/intake.md "Normalisation"). */
   eventTime: number;
   /** The normalized Segment event; property paths are read from here. */
   body: Record<string, unknown>;

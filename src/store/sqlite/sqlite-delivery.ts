@@ -2,14 +2,20 @@ import type { Database } from 'better-sqlite3';
 import type {
   ChangeSet,
   DeadLetter,
+  DeliveredState,
   DeliveryLogEntry,
   DeliveryLogQuery,
   DeliveryResult,
-  FanOutChange,
+  FanOutFold,
+  FanOutItem,
+  FoldRules,
   MergePending,
   PendingChange,
   ReconcilePending,
 } from '../delivery-port.js';
+
+/** How long a fold is remembered for requests that were in flight when it happened. */
+const FOLD_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 interface PendingRow {
   destination: string;
@@ -49,15 +55,49 @@ export class SqliteDelivery {
     this.s = prepareStatements(db);
   }
 
-  fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): void {
+  fanOut(items: FanOutItem[], outboxId: number, merge: MergePending, folds: FoldRules): void {
     this.db
       .transaction(() => {
-        for (const change of changes) {
-          this.writePending(merge(this.pending(change.destination, change.profileId), change));
+        for (const item of items) {
+          if (item.kind === 'fold') {
+            this.fold(item, folds);
+            continue;
+          }
+          // A profile that gets changes again is live (a rebuild can bring back a merged-away id).
+          this.s.deleteFold.run(item.destination, item.profileId);
+          this.writePending(merge(this.pending(item.destination, item.profileId), item));
         }
         this.s.setCursor.run('delivery', outboxId);
       })
       .immediate();
+  }
+
+  /** Folds what the destination was told of the merged profile into the survivor's state (rule: `folds.fold`). */
+  private fold(item: FanOutFold, folds: FoldRules): void {
+    const { destination, profileId, mergedProfileId } = item;
+    if (profileId === mergedProfileId) return;
+    const next = folds.fold(
+      this.deliveredState(destination, profileId),
+      this.deliveredState(destination, mergedProfileId),
+    );
+    if (next)
+      this.writeState(destination, profileId, next, this.deliveredKeyVersions(destination, profileId));
+    if (item.keepMerged) return;
+    this.s.deletePending.run(destination, mergedProfileId);
+    this.s.deleteState.run(destination, mergedProfileId);
+    this.s.upsertFold.run(destination, mergedProfileId, profileId, item.at);
+    this.s.pruneFolds.run(item.at - FOLD_MEMORY_MS);
+  }
+
+  /** The live profile a folded profile ended up in (following later folds), if it was folded away. */
+  private foldedInto(destination: string, profileId: string): string | undefined {
+    let current = profileId;
+    for (let guard = 0; guard < 100; guard++) {
+      const row = this.s.foldOf.get(destination, current) as { into_profile_id: string } | undefined;
+      if (!row) break;
+      current = row.into_profile_id;
+    }
+    return current === profileId ? undefined : current;
   }
 
   duePending(destination: string, now: number, limit: number): PendingChange[] {
@@ -78,6 +118,7 @@ export class SqliteDelivery {
     now: number,
     reconcile: ReconcilePending,
     log: DeliveryLogEntry[],
+    folds: FoldRules,
   ): void {
     this.db
       .transaction(() => {
@@ -96,8 +137,15 @@ export class SqliteDelivery {
             }
             continue;
           }
-          if (result.kind === 'delivered') this.recordDelivered(destination, result.profileId, result.sent);
-          else {
+          const survivor = this.foldedInto(destination, result.profileId);
+          if (result.kind === 'delivered' && survivor !== undefined) {
+            // Folded away while in flight: the survivor now speaks for what was just sent.
+            const before = this.deliveredState(destination, survivor);
+            const next = folds.lateDelivery(before, result.sent);
+            this.writeState(destination, survivor, next, this.deliveredKeyVersions(destination, survivor));
+          } else if (result.kind === 'delivered') {
+            this.recordDelivered(destination, result.profileId, result.sent);
+          } else {
             const change = { ...result.sent, causedBy: pending?.causedBy ?? [] };
             this.s.insertDead.run(
               destination,
@@ -215,7 +263,7 @@ export class SqliteDelivery {
       .immediate();
   }
 
-  deliveredState(destination: string, profileId: string): ChangeSet | undefined {
+  deliveredState(destination: string, profileId: string): DeliveredState | undefined {
     const row = this.s.state.get(destination, profileId) as
       { version: number; audiences: string; traits: string } | undefined;
     if (!row) return undefined;
@@ -226,12 +274,26 @@ export class SqliteDelivery {
     const before = this.deliveredState(destination, profileId);
     const keyVersions = this.deliveredKeyVersions(destination, profileId);
     for (const key of changeKeys(sent)) keyVersions[key] = sent.version;
+    const state: DeliveredState = {
+      version: Math.max(sent.version, before?.version ?? 0),
+      audiences: { ...before?.audiences, ...sent.audiences },
+      traits: { ...before?.traits, ...sent.traits },
+    };
+    this.writeState(destination, profileId, state, keyVersions);
+  }
+
+  private writeState(
+    destination: string,
+    profileId: string,
+    state: DeliveredState,
+    keyVersions: Record<string, number>,
+  ): void {
     this.s.upsertState.run(
       destination,
       profileId,
-      Math.max(sent.version, before?.version ?? 0),
-      JSON.stringify({ ...before?.audiences, ...sent.audiences }),
-      JSON.stringify({ ...before?.traits, ...sent.traits }),
+      state.version,
+      JSON.stringify(state.audiences),
+      JSON.stringify(state.traits),
       JSON.stringify(keyVersions),
     );
   }
@@ -389,6 +451,15 @@ function prepareStatements(db: Database) {
        ON CONFLICT (destination, profile_id) DO UPDATE SET version = excluded.version,
          audiences = excluded.audiences, traits = excluded.traits, key_versions = excluded.key_versions`,
     ),
+    deleteState: db.prepare(`DELETE FROM delivery_state WHERE destination = ? AND profile_id = ?`),
+    upsertFold: db.prepare(
+      `INSERT INTO delivery_folds (destination, profile_id, into_profile_id, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (destination, profile_id) DO UPDATE SET into_profile_id = excluded.into_profile_id,
+         at = excluded.at`,
+    ),
+    foldOf: db.prepare(`SELECT into_profile_id FROM delivery_folds WHERE destination = ? AND profile_id = ?`),
+    deleteFold: db.prepare(`DELETE FROM delivery_folds WHERE destination = ? AND profile_id = ?`),
+    pruneFolds: db.prepare(`DELETE FROM delivery_folds WHERE at < ?`),
     insertDead: db.prepare(
       `INSERT INTO dead_letters (destination, profile_id, change, reason, attempts, first_attempt_at, dead_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -1,6 +1,9 @@
 import type { Database, Transaction } from 'better-sqlite3';
 import type {
+  CurrentMembership,
   IdentifierRef,
+  MembershipCause,
+  MembershipChange,
   MergeRecord,
   ProcessingCommit,
   ProfileRecord,
@@ -27,6 +30,15 @@ interface OutboxDbRow {
   profile_version: number;
   at: number;
   event_received_at: number | null;
+  message_id: string | null;
+}
+
+interface MembershipHistoryDbRow {
+  profile_id: string;
+  audience: string;
+  member: number;
+  at: number;
+  cause: MembershipCause;
   message_id: string | null;
 }
 
@@ -116,6 +128,23 @@ export class SqliteProfiles {
     }));
   }
 
+  membershipHistory(profileId: string, limit: number): MembershipChange[] {
+    return (this.statements.membershipHistory.all(profileId, limit) as MembershipHistoryDbRow[]).map(
+      (row) => ({
+        audience: row.audience,
+        profileId: row.profile_id,
+        member: row.member === 1,
+        at: row.at,
+        cause: row.cause,
+        messageId: row.message_id,
+      }),
+    );
+  }
+
+  membershipsOf(profileId: string): CurrentMembership[] {
+    return this.statements.membershipsOf.all(profileId) as CurrentMembership[];
+  }
+
   listProfileIds(afterId: string, limit: number): string[] {
     return (this.statements.listIds.all(afterId, limit) as { profile_id: string }[]).map(
       (row) => row.profile_id,
@@ -192,6 +221,12 @@ export class SqliteProfiles {
     this.saveDefinitionsTx.immediate(rows, removed);
   }
 
+  /** A merged-away profile leaves every audience it is in, recorded as exits caused by the merge. */
+  private endMemberships(merge: MergeRecord): void {
+    this.statements.recordMergeExits.run(merge.at, merge.messageId, merge.mergedProfileId);
+    this.statements.dropMemberships.run(merge.mergedProfileId);
+  }
+
   private applyCommit(commit: ProcessingCommit): void {
     const s = this.statements;
     for (const merge of commit.merges) {
@@ -199,7 +234,7 @@ export class SqliteProfiles {
       s.repointEvents.run(merge.profileId, merge.mergedProfileId);
       s.repointMerges.run(merge.profileId, merge.mergedProfileId);
       s.tombstone.run(merge.profileId, merge.mergedProfileId);
-      s.dropMemberships.run(merge.mergedProfileId);
+      this.endMemberships(merge);
       s.insertMerge.run(merge.profileId, merge.mergedProfileId, merge.at, merge.messageId, merge.reason);
     }
     for (const profile of commit.profiles) {
@@ -230,8 +265,22 @@ export class SqliteProfiles {
       );
     }
     for (const change of commit.memberships) {
-      if (change.member) s.addMember.run(change.audience, change.profileId, change.at);
-      else s.removeMember.run(change.audience, change.profileId);
+      const changed = change.member
+        ? s.addMember.run(change.audience, change.profileId, change.at).changes
+        : s.removeMember.run(change.audience, change.profileId).changes;
+      if (changed === 0) continue; // history records what audience_members went through, once
+      s.insertHistory.run(
+        change.profileId,
+        change.audience,
+        change.member ? 1 : 0,
+        change.at,
+        change.cause,
+        change.messageId,
+      );
+    }
+    for (const merge of commit.merges) {
+      this.endMemberships(merge); // entered in this very commit before the profile was merged away
+      s.repointHistory.run(merge.profileId, merge.mergedProfileId);
     }
     if (commit.cursor) s.setCursor.run(commit.cursor.name, commit.cursor.seq);
   }
@@ -259,6 +308,22 @@ function prepareStatements(db: Database) {
       `INSERT INTO audience_members (audience, profile_id, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     removeMember: db.prepare(`DELETE FROM audience_members WHERE audience = ? AND profile_id = ?`),
+    membershipsOf: db.prepare(
+      `SELECT audience, since FROM audience_members WHERE profile_id = ? ORDER BY audience`,
+    ),
+    insertHistory: db.prepare(
+      `INSERT INTO membership_history (profile_id, audience, member, at, cause, message_id)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    membershipHistory: db.prepare(
+      `SELECT * FROM membership_history WHERE profile_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
+    ),
+    recordMergeExits: db.prepare(
+      `INSERT INTO membership_history (profile_id, audience, member, at, cause, message_id)
+       SELECT profile_id, audience, 0, ?, 'merge', ? FROM audience_members WHERE profile_id = ?
+       ORDER BY audience`,
+    ),
+    repointHistory: db.prepare(`UPDATE membership_history SET profile_id = ? WHERE profile_id = ?`),
     insertOutbox: db.prepare(
       `INSERT INTO outbox (profile_id, kind, name, value, profile_version, at, event_received_at, message_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

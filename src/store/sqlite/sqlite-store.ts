@@ -3,18 +3,21 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GroupCommitter } from '../group-commit.js';
 import type {
-  ChangeSet,
   DeadLetter,
+  DeliveredState,
   DeliveryLogEntry,
   DeliveryLogQuery,
   DeliveryResult,
-  FanOutChange,
+  FanOutItem,
+  FoldRules,
   MergePending,
   PendingChange,
   ReconcilePending,
 } from '../delivery-port.js';
 import type {
+  CurrentMembership,
   IdentifierRef,
+  MembershipChange,
   MergeRecord,
   ProcessingCommit,
   ProfileRecord,
@@ -32,6 +35,8 @@ import {
 import { migrate } from './migrate.js';
 import { SqliteDelivery } from './sqlite-delivery.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
+import { SqliteRebuild } from './sqlite-rebuild.js';
+import type { RebuildPage, RebuildRecord } from '../rebuild-port.js';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
 
@@ -80,6 +85,7 @@ export class SqliteStore implements RelayStore {
   };
   private readonly profiles: SqliteProfiles;
   private readonly delivery: SqliteDelivery;
+  private readonly rebuilds: SqliteRebuild;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -112,6 +118,7 @@ export class SqliteStore implements RelayStore {
     };
     this.profiles = new SqliteProfiles(this.db);
     this.delivery = new SqliteDelivery(this.db);
+    this.rebuilds = new SqliteRebuild(this.db);
     const appendGroup = this.db.transaction((events: NewEvent[]) =>
       events.map((event) => this.appendOne(event)),
     );
@@ -209,6 +216,14 @@ export class SqliteStore implements RelayStore {
     return this.profiles.mergesOf(profileId);
   }
 
+  async membershipHistory(profileId: string, limit: number): Promise<MembershipChange[]> {
+    return this.profiles.membershipHistory(profileId, limit);
+  }
+
+  async membershipsOf(profileId: string): Promise<CurrentMembership[]> {
+    return this.profiles.membershipsOf(profileId);
+  }
+
   async listProfileIds(afterId: string, limit: number): Promise<string[]> {
     return this.profiles.listProfileIds(afterId, limit);
   }
@@ -253,8 +268,8 @@ export class SqliteStore implements RelayStore {
     this.guard(() => this.profiles.saveTraitDefinitions(rows, removed));
   }
 
-  async fanOut(changes: FanOutChange[], outboxId: number, merge: MergePending): Promise<void> {
-    this.guard(() => this.delivery.fanOut(changes, outboxId, merge));
+  async fanOut(items: FanOutItem[], outboxId: number, merge: MergePending, folds: FoldRules): Promise<void> {
+    this.guard(() => this.delivery.fanOut(items, outboxId, merge, folds));
   }
 
   async duePending(destination: string, now: number, limit: number): Promise<PendingChange[]> {
@@ -275,8 +290,9 @@ export class SqliteStore implements RelayStore {
     now: number,
     reconcile: ReconcilePending,
     log: DeliveryLogEntry[],
+    folds: FoldRules,
   ): Promise<void> {
-    this.guard(() => this.delivery.settleDelivery(destination, results, now, reconcile, log));
+    this.guard(() => this.delivery.settleDelivery(destination, results, now, reconcile, log, folds));
   }
 
   async searchDeliveryLog(query: DeliveryLogQuery): Promise<DeliveryLogEntry[]> {
@@ -303,8 +319,56 @@ export class SqliteStore implements RelayStore {
     return this.guard(() => this.delivery.replayDeadLetters(ids, destination, now));
   }
 
-  async deliveredState(destination: string, profileId: string): Promise<ChangeSet | undefined> {
+  async deliveredState(destination: string, profileId: string): Promise<DeliveredState | undefined> {
     return this.delivery.deliveredState(destination, profileId);
+  }
+
+  async requestRebuild(now: number): Promise<{ rebuild: RebuildRecord; created: boolean }> {
+    return this.guard(() => this.rebuilds.requestRebuild(now));
+  }
+
+  async latestRebuild(): Promise<RebuildRecord | undefined> {
+    return this.rebuilds.latestRebuild();
+  }
+
+  async startRebuild(id: number, now: number, cursor: string): Promise<RebuildRecord> {
+    return this.guard(() => this.rebuilds.startRebuild(id, now, cursor));
+  }
+
+  async endReplay(id: number): Promise<void> {
+    this.guard(() => this.rebuilds.endReplay(id));
+  }
+
+  async beginEmitting(id: number): Promise<void> {
+    this.guard(() => this.rebuilds.beginEmitting(id));
+  }
+
+  async commitRebuildPage(id: number, page: RebuildPage): Promise<void> {
+    this.guard(() => this.rebuilds.commitRebuildPage(id, page));
+  }
+
+  async completeRebuild(id: number, now: number): Promise<void> {
+    this.guard(() => this.rebuilds.completeRebuild(id, now));
+  }
+
+  async noteRebuildError(id: number, error: string): Promise<void> {
+    this.guard(() => this.rebuilds.noteRebuildError(id, error));
+  }
+
+  async oldProfileIds(afterId: string, limit: number): Promise<string[]> {
+    return this.rebuilds.oldProfileIds(afterId, limit);
+  }
+
+  async oldIdentifiersOf(profileId: string): Promise<IdentifierRef[]> {
+    return this.rebuilds.oldIdentifiersOf(profileId);
+  }
+
+  async oldMembershipsOf(profileIds: string[]): Promise<Map<string, string[]>> {
+    return this.rebuilds.oldMembershipsOf(profileIds);
+  }
+
+  async readDeliverableOutbox(afterId: number, limit: number): Promise<StoredOutboxRow[]> {
+    return this.rebuilds.readDeliverableOutbox(afterId, limit);
   }
 
   private appendOne(event: NewEvent): AppendOutcome {
