@@ -62,10 +62,12 @@ export const scoreKind: TraitKind<ScoreTrait, ScoreState> = {
     }));
     const total = contributions.reduce((sum, item) => sum + item.points, 0);
     const score = Math.round(Math.min(def.max ?? Infinity, total) * 100) / 100;
+    // Ordered by the points shown (rounded), so two reasons that read the same sort by name.
     const reasons = contributions
-      .filter((item) => Math.round(item.points) !== 0)
-      .sort((x, y) => y.points - x.points || (x.reason < y.reason ? -1 : 1))
-      .map((item) => `${item.points > 0 ? '+' : ''}${Math.round(item.points)} ${item.reason}`);
+      .map((item) => ({ reason: item.reason, shown: Math.round(item.points) }))
+      .filter((item) => item.shown !== 0)
+      .sort((x, y) => y.shown - x.shown || (x.reason < y.reason ? -1 : 1))
+      .map((item) => `${item.shown > 0 ? '+' : ''}${item.shown} ${item.reason}`);
     return { score, reasons };
   },
   nextChangeAt(def, state, now) {
