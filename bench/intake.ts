@@ -11,7 +11,7 @@ import { RequestLedger } from './lib/ledger.js';
 import { runLoad, type LoadFigures } from './lib/load.js';
 import { BodyTemplate, MessageIds } from './lib/payloads.js';
 import { commitFigures, scrapeCommitCounters, type CommitFigures } from './lib/prometheus.js';
-import type { BenchSection } from './lib/section.js';
+import type { BenchFigure, BenchSection } from './lib/section.js';
 import type { BenchSettings } from './lib/settings.js';
 import type { SourceTree } from './lib/source.js';
 import { formatNumber, renderTable, type Column } from './lib/table.js';
@@ -34,6 +34,8 @@ interface Scenario {
   processing?: boolean;
   /** Run only when named in BENCH_ONLY or with BENCH_EXTRA=1 (keeps the default run under 2 minutes). */
   extra?: boolean;
+  /** Also run by `--smoke` (the baselines and the relay as deployed). */
+  smoke?: boolean;
 }
 
 const relay = (id: string, workload: Workload, knobs: Partial<Scenario> = {}): Scenario => ({
@@ -51,14 +53,14 @@ const relay = (id: string, workload: Workload, knobs: Partial<Scenario> = {}): S
  * change one knob each to show what it costs.
  */
 const SCENARIOS: Scenario[] = [
-  { id: 'track.baseline', workload: 'track', server: 'baseline' },
-  relay('track.relay', 'track'),
+  { id: 'track.baseline', workload: 'track', server: 'baseline', smoke: true },
+  relay('track.relay', 'track', { smoke: true }),
   relay('track.relay.intake-only', 'track', { processing: false }),
   relay('track.relay.normal', 'track', { synchronous: 'NORMAL' }),
   relay('track.relay.window0', 'track', { groupCommitWindowMs: 0, extra: true }),
   relay('track.relay.window2', 'track', { groupCommitWindowMs: 2, extra: true }),
-  { id: 'batch.baseline', workload: 'batch', server: 'baseline' },
-  relay('batch.relay', 'batch'),
+  { id: 'batch.baseline', workload: 'batch', server: 'baseline', smoke: true },
+  relay('batch.relay', 'batch', { smoke: true }),
   relay('batch.relay.intake-only', 'batch', { processing: false }),
 ];
 
@@ -118,7 +120,32 @@ export const intakeSection: BenchSection = {
   key: 'intake',
   title: 'Intake: events accepted durably over HTTP',
   run: runIntake,
+  figures: (result) => intakeFigures(result as IntakeResults),
 };
+
+/** track.*: requests/s against track.baseline; batch.*: events/s against batch.baseline. */
+function intakeFigures(intake: IntakeResults): BenchFigure[] {
+  return Object.values(intake.scenarios).map((result) => {
+    const unit = result.workload === 'track' ? 'req/s' : 'events/s';
+    const figure = (r: ScenarioResult | undefined) =>
+      r === undefined ? undefined : unit === 'req/s' ? r.load.requestsPerSecond : r.load.eventsPerSecond;
+    const baselineId = `${result.workload}.baseline`;
+    const value = figure(result);
+    const baselineValue = figure(intake.scenarios[baselineId]);
+    return {
+      section: 'intake',
+      scenario: result.id,
+      unit,
+      value,
+      baseline: baselineId,
+      baselineValue,
+      ratio:
+        value === undefined || baselineValue === undefined || baselineValue === 0
+          ? undefined
+          : round(value / baselineValue, 3),
+    };
+  });
+}
 
 async function runIntake(settings: BenchSettings, source: SourceTree): Promise<IntakeResults> {
   const selected = SCENARIOS.filter((scenario) => isSelected(scenario, settings));
@@ -139,6 +166,7 @@ async function runIntake(settings: BenchSettings, source: SourceTree): Promise<I
 
 function isSelected(scenario: Scenario, settings: BenchSettings): boolean {
   if (settings.only.length > 0) return settings.only.includes(scenario.id);
+  if (settings.smoke) return scenario.smoke === true;
   return scenario.extra !== true || settings.extra;
 }
 

@@ -30,6 +30,42 @@ export interface BenchSettings {
   dbDir: string;
   /** Measure this commit (BENCH_REF, e.g. HEAD) from a snapshot instead of the working tree. */
   sourceRef: string | undefined;
+  /**
+   * `npm run bench -- --smoke` (or BENCH_SMOKE=1): every section briefly, for CI. It checks that the
+   * benchmark runs and its store checks pass; its figures are not measurements. Sections shorten
+   * themselves when this is set (intake: only the relay and baseline scenarios).
+   */
+  smoke: boolean;
+  /** Where the figures go (BENCH_RESULTS, default bench/results.json). */
+  resultsFile: string | undefined;
+}
+
+/**
+ * What `--smoke` sets unless the environment already does: short runs and small counts. Applied to
+ * the environment before the sections are loaded, so a section that reads its own variables at load
+ * time (BENCH_PROCESSING_EVENTS, BENCH_DELIVERY_SECONDS ...) is shortened as well.
+ */
+export const SMOKE_ENV: Record<string, string> = {
+  BENCH_SMOKE: '1',
+  BENCH_DURATION: '1',
+  BENCH_WARMUP: '0.5',
+  BENCH_CONNECTIONS: '20',
+  BENCH_BATCH_CONNECTIONS: '2',
+  BENCH_BATCH_SIZE: '100',
+  BENCH_PROCESSING_EVENTS: '1500',
+  BENCH_DELIVERY_RATE: '50',
+  BENCH_DELIVERY_SECONDS: '1',
+};
+
+/** Applies SMOKE_ENV (variables already set win) when `--smoke` is among the arguments. */
+export function applySmokeArgument(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): void {
+  if (!argv.includes('--smoke') && env.BENCH_SMOKE !== '1') return;
+  for (const [name, value] of Object.entries(SMOKE_ENV)) {
+    if (env[name] === undefined || env[name] === '') env[name] = value;
+  }
 }
 
 export function readSettings(env: Record<string, string | undefined> = process.env): BenchSettings {
@@ -46,6 +82,8 @@ export function readSettings(env: Record<string, string | undefined> = process.e
     profileDir: profileDir(env.BENCH_PROFILE),
     dbDir: env.BENCH_DB_DIR || tmpdir(),
     sourceRef: env.BENCH_REF || undefined,
+    smoke: env.BENCH_SMOKE === '1',
+    resultsFile: env.BENCH_RESULTS ? resolve(env.BENCH_RESULTS) : undefined,
   };
 }
 

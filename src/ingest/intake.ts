@@ -9,7 +9,8 @@ import {
   MAX_FUTURE_SKEW_MS,
   MAX_REQUEST_BYTES,
 } from './limits.js';
-import { normalizeWithFlags } from './normalize.js';
+import { fastEventFields } from './fast-validate.js';
+import { normalizeFields, normalizeWithFlags } from './normalize.js';
 import { SpecEvent } from './schemas.js';
 
 export { MAX_EVENT_BYTES, MAX_REQUEST_BYTES };
@@ -96,6 +97,18 @@ export class Intake {
       if (limitIssues.length > 0) {
         firstLimit ??= `limit_${(limitIssues[0] as JsonLimitIssue).limit}`;
         for (const { path, message } of limitIssues) issues.push({ path, message });
+        return;
+      }
+      // The hot shapes are checked without zod; anything else (and every error message) is zod's.
+      const fast = fastEventFields(prepared);
+      if (fast !== undefined) {
+        if (issues.length > 0) return;
+        events.push(
+          normalizeFields(request.source, fast, fast.messageId, receivedAt, {
+            sent: prepared as Record<string, unknown>,
+            maxFutureSkewMs: MAX_FUTURE_SKEW_MS,
+          }),
+        );
         return;
       }
       const parsed = SpecEvent.safeParse(prepared);

@@ -1,5 +1,6 @@
 import { canonicalJson, sha256Hex } from '../lib/hash.js';
 import type { NewEvent } from '../store/port.js';
+import type { EventFields } from './fast-validate.js';
 import type { SpecEvent } from './schemas.js';
 
 /** Fields a sender may change between retries of the same event; left out of a derived messageId. */
@@ -10,7 +11,10 @@ const VOLATILE_FIELDS = new Set(['sentAt', 'receivedAt', '_metadata', 'messageId
  * sender's clock skew (`receivedAt - (sentAt - originalTimestamp)`); else `originalTimestamp`;
  * else the receive time.
  */
-export function eventTimeOf(event: SpecEvent, receivedAt: number): number {
+export function eventTimeOf(
+  event: Pick<SpecEvent, 'timestamp' | 'originalTimestamp' | 'sentAt'>,
+  receivedAt: number,
+): number {
   if (event.timestamp !== undefined) return Date.parse(event.timestamp);
   if (event.originalTimestamp !== undefined) {
     const original = Date.parse(event.originalTimestamp);
@@ -32,7 +36,7 @@ export function deriveMessageId(source: string, event: Record<string, unknown>):
 }
 
 /** Events are distributed by a hash of their first identifier, never by the raw value. */
-export function shardKeyOf(event: SpecEvent): string {
+export function shardKeyOf(event: Pick<SpecEvent, 'userId' | 'anonymousId'>): string {
   return sha256Hex(event.userId ?? event.anonymousId ?? '').slice(0, 16);
 }
 
@@ -71,17 +75,45 @@ export function normalizeWithFlags(
   receivedAt: number,
   options: NormalizeOptions = {},
 ): { event: NewEvent; clamped: boolean } {
-  const messageId = event.messageId ?? deriveMessageId(source, event);
+  return normalizeFields(source, event, event.messageId ?? deriveMessageId(source, event), receivedAt, {
+    ...options,
+    sent: options.sent ?? event,
+  });
+}
+
+/**
+ * `normalizeWithFlags` from the fields of an event already validated (by zod, or by the fast path
+ * in fast-validate.ts), its messageId decided, and the event as sent. The body is serialised
+ * straight from `sent` when nothing in it changes (the common case), without a copy.
+ */
+export function normalizeFields(
+  source: string,
+  event: EventFields,
+  messageId: string,
+  receivedAt: number,
+  options: NormalizeOptions & { sent: Record<string, unknown> },
+): { event: NewEvent; clamped: boolean } {
   const computed = eventTimeOf(event, receivedAt);
   const limit = receivedAt + (options.maxFutureSkewMs ?? Infinity);
   const clamped = !Number.isFinite(computed) || computed > limit;
-  const body: Record<string, unknown> = { ...(options.sent ?? event) };
-  for (const field of CREDENTIAL_FIELDS) delete body[field];
-  if (body.messageId === undefined || body.messageId === null) body.messageId = messageId;
-  if (clamped) {
-    body[RELAY_FLAGS_KEY] = {
-      clampedEventTime: Number.isFinite(computed) ? new Date(computed).toISOString() : String(computed),
-    };
+  const { sent } = options;
+  const unchanged =
+    !clamped &&
+    sent.messageId !== undefined &&
+    sent.messageId !== null &&
+    CREDENTIAL_FIELDS.every((field) => sent[field] === undefined);
+  let json: string;
+  if (unchanged) json = JSON.stringify(sent);
+  else {
+    const body: Record<string, unknown> = { ...sent };
+    for (const field of CREDENTIAL_FIELDS) delete body[field];
+    if (body.messageId === undefined || body.messageId === null) body.messageId = messageId;
+    if (clamped) {
+      body[RELAY_FLAGS_KEY] = {
+        clampedEventTime: Number.isFinite(computed) ? new Date(computed).toISOString() : String(computed),
+      };
+    }
+    json = JSON.stringify(body);
   }
   const stored: NewEvent = {
     source,
@@ -92,7 +124,7 @@ export function normalizeWithFlags(
     anonymousId: event.anonymousId ?? null,
     eventTime: clamped ? receivedAt : computed,
     receivedAt,
-    body: JSON.stringify(body),
+    body: json,
   };
   return { event: stored, clamped };
 }

@@ -11,6 +11,11 @@ export interface GroupCommitOptions<T, R> {
   windowMs: number;
   /** A group is committed at once when it reaches this many items. */
   maxItems: number;
+  /**
+   * Called after each commit, outside the commit chain: callers are answered once it resolves (for
+   * a durability step such as an fsync that need not hold up the next group's transaction).
+   */
+  afterCommit?: () => Promise<void>;
   onCommit?: (stats: { items: number; requests: number; seconds: number }) => void;
 }
 
@@ -25,6 +30,8 @@ export class GroupCommitter<T, R> {
   private pendingItems = 0;
   private scheduled = false;
   private committing: Promise<void> = Promise.resolve();
+  /** Groups committed but waiting for `afterCommit`. */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(private readonly options: GroupCommitOptions<T, R>) {}
 
@@ -41,6 +48,7 @@ export class GroupCommitter<T, R> {
   async drain(): Promise<void> {
     if (this.pending.length > 0) this.flushNow();
     await this.committing;
+    await Promise.all([...this.settling]);
   }
 
   private schedule(): void {
@@ -71,8 +79,22 @@ export class GroupCommitter<T, R> {
       for (const request of group) request.reject(error);
       return;
     }
+    const afterCommit = this.options.afterCommit;
+    if (afterCommit === undefined) return this.answer(group, results, started);
+    const settled = afterCommit().then(
+      () => this.answer(group, results, started),
+      (error: unknown) => {
+        for (const request of group) request.reject(error);
+      },
+    );
+    this.settling.add(settled);
+    void settled.finally(() => this.settling.delete(settled));
+  }
+
+  private answer(group: Pending<T, R>[], results: R[], started: bigint): void {
+    const items = results.length;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    this.options.onCommit?.({ items: items.length, requests: group.length, seconds });
+    this.options.onCommit?.({ items, requests: group.length, seconds });
     let offset = 0;
     for (const request of group) {
       request.resolve(results.slice(offset, offset + request.items.length));

@@ -76,19 +76,38 @@ export class SqliteProfiles {
     return (this.statements.cursor.get(name) as { seq: number } | undefined)?.seq ?? 0;
   }
 
+  /**
+   * One statement per call, whatever the number of identifiers (the keys go in as one JSON array):
+   * a processing batch looks up thousands, and a statement per key cost more than the lookups.
+   */
   findProfileIds(identifiers: IdentifierRef[]): Map<string, string> {
     const owners = new Map<string, string>();
-    for (const ref of identifiers) {
-      const row = this.statements.owner.get(ref.kind, ref.value) as { profile_id: string } | undefined;
-      if (row) owners.set(identifierKey(ref), row.profile_id);
-    }
+    if (identifiers.length === 0) return owners;
+    const keys = JSON.stringify(identifiers.map((ref) => [ref.kind, ref.value]));
+    const rows = this.statements.owners.all(keys) as (IdentifierRef & { profile_id: string })[];
+    for (const row of rows) owners.set(identifierKey(row), row.profile_id);
     return owners;
   }
 
+  /** Live profiles among `ids`, in the order asked; two statements per call (profiles, their identifiers). */
   loadProfiles(ids: string[]): ProfileRecord[] {
+    if (ids.length === 0) return [];
+    const list = JSON.stringify([...new Set(ids)]);
+    const rows = new Map(
+      (this.statements.profiles.all(list) as ProfileRow[]).map((row) => [row.profile_id, row]),
+    );
+    const identifiers = new Map<string, IdentifierRef[]>();
+    for (const row of this.statements.identifiersOfMany.all(list) as (IdentifierRef & {
+      profile_id: string;
+    })[]) {
+      const refs = identifiers.get(row.profile_id);
+      const ref: IdentifierRef = { kind: row.kind, value: row.value };
+      if (refs === undefined) identifiers.set(row.profile_id, [ref]);
+      else refs.push(ref);
+    }
     const records: ProfileRecord[] = [];
     for (const id of ids) {
-      const row = this.statements.profile.get(id) as ProfileRow | undefined;
+      const row = rows.get(id);
       if (!row) continue;
       records.push({
         id: row.profile_id,
@@ -97,7 +116,7 @@ export class SqliteProfiles {
         createdAt: row.created_at,
         updatedAt: row.updated_at,
         nextWakeAt: row.next_wake_at,
-        identifiers: this.statements.identifiersOf.all(id) as IdentifierRef[],
+        identifiers: [...(identifiers.get(id) ?? [])],
       });
     }
     return records;
@@ -292,10 +311,18 @@ function prepareStatements(db: Database) {
     setCursor: db.prepare(
       `INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq`,
     ),
-    owner: db.prepare(`SELECT profile_id FROM identifiers WHERE kind = ? AND value = ?`),
-    profile: db.prepare(`SELECT * FROM profiles WHERE profile_id = ? AND merged_into IS NULL`),
-    identifiersOf: db.prepare(
-      `SELECT kind, value FROM identifiers WHERE profile_id = ? ORDER BY kind, value`,
+    // CROSS JOIN keeps the JSON list as the outer loop: one primary-key / index probe per key.
+    owners: db.prepare(
+      `SELECT i.kind, i.value, i.profile_id FROM json_each(?) AS j
+       CROSS JOIN identifiers AS i ON i.kind = j.value ->> 0 AND i.value = j.value ->> 1`,
+    ),
+    profiles: db.prepare(
+      `SELECT p.* FROM json_each(?) AS j CROSS JOIN profiles AS p
+       ON p.profile_id = j.value WHERE p.merged_into IS NULL`,
+    ),
+    identifiersOfMany: db.prepare(
+      `SELECT i.profile_id, i.kind, i.value FROM json_each(?) AS j CROSS JOIN identifiers AS i
+       ON i.profile_id = j.value ORDER BY i.profile_id, i.kind, i.value`,
     ),
     upsertProfile: db.prepare(
       `INSERT INTO profiles (profile_id, state, version, created_at, updated_at, next_wake_at)

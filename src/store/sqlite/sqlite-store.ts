@@ -1,5 +1,7 @@
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { GroupCommitter } from '../group-commit.js';
 import type {
@@ -69,10 +71,21 @@ const UNAVAILABLE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|NOM
 export class SqliteStore implements RelayStore {
   readonly backend = 'sqlite';
   private readonly db: Database;
+  /**
+   * The connection event appends are written on. For a file with synchronous=FULL it is a second
+   * connection in NORMAL mode whose commits are made durable by an fdatasync of the WAL file on the
+   * thread pool (`syncWal`): the event loop keeps serving requests meanwhile, and no caller is
+   * answered before its group's fsync. Otherwise it is `db` itself.
+   */
+  private readonly appendDb: Database;
+  private readonly walPath: string | undefined;
+  private walHandle: Promise<FileHandle> | undefined;
+  private readonly appendBusyTimeoutMs: number;
   private readonly committer: GroupCommitter<NewEvent, AppendOutcome>;
   private readonly statements: {
     insertDedupeKey: Statement;
     insertEvent: Statement;
+    nextSeq: Statement;
     byMessageId: Statement;
     byMessageIdAndSource: Statement;
     after: Statement;
@@ -95,18 +108,42 @@ export class SqliteStore implements RelayStore {
     this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     migrate(this.db);
+    const synchronous = options.synchronous ?? 'FULL';
+    const fileBacked = options.path !== ':memory:';
+    this.appendDb = fileBacked ? new BetterSqlite3(options.path) : this.db;
+    if (fileBacked) {
+      this.appendDb.pragma('synchronous = NORMAL');
+      // Waits for the write lock are asynchronous (appendGroupWhenFree): SQLite's own busy handler
+      // would sleep on the event loop while the processing thread commits.
+      this.appendDb.pragma('busy_timeout = 0');
+    }
+    this.appendBusyTimeoutMs = fileBacked ? (options.busyTimeoutMs ?? 5000) : 0;
+    this.walPath = fileBacked && synchronous === 'FULL' ? `${options.path}-wal` : undefined;
     this.statements = {
-      insertDedupeKey: this.db.prepare(
-        `INSERT INTO dedupe_keys (source, message_id, received_at) VALUES (?, ?, ?)
+      insertDedupeKey: this.appendDb.prepare(
+        `INSERT INTO dedupe_keys (source, message_id, received_at, seq) VALUES (?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
-      insertEvent: this.db.prepare(
-        `INSERT INTO events (shard_key, source, message_id, type, user_id, anonymous_id, event_time, received_at, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insertEvent: this.appendDb.prepare(
+        `INSERT INTO events (seq, shard_key, source, message_id, type, user_id, anonymous_id, event_time, received_at, body)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      byMessageId: this.db.prepare(`SELECT * FROM events WHERE message_id = ? ORDER BY seq`),
+      nextSeq: this.appendDb.prepare(`SELECT coalesce(max(seq), 0) + 1 FROM events`).pluck(),
+      byMessageId: this.db.prepare(
+        `WITH RECURSIVE sources(source) AS (
+           SELECT min(source) FROM dedupe_keys
+           UNION ALL
+           SELECT (SELECT min(source) FROM dedupe_keys WHERE source > sources.source)
+             FROM sources WHERE sources.source IS NOT NULL
+         )
+         SELECT e.* FROM sources
+           JOIN dedupe_keys d ON d.source = sources.source AND d.message_id = ?
+           JOIN events e ON e.seq = d.seq
+          ORDER BY e.seq`,
+      ),
       byMessageIdAndSource: this.db.prepare(
-        `SELECT * FROM events WHERE message_id = ? AND source = ? ORDER BY seq`,
+        `SELECT e.* FROM dedupe_keys d JOIN events e ON e.seq = d.seq
+          WHERE d.message_id = ? AND d.source = ? ORDER BY e.seq`,
       ),
       after: this.db.prepare(`SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
       bySeq: this.db.prepare(`SELECT * FROM events WHERE seq = ?`),
@@ -119,13 +156,28 @@ export class SqliteStore implements RelayStore {
     this.profiles = new SqliteProfiles(this.db);
     this.delivery = new SqliteDelivery(this.db);
     this.rebuilds = new SqliteRebuild(this.db);
-    const appendGroup = this.db.transaction((events: NewEvent[]) =>
-      events.map((event) => this.appendOne(event)),
+    const appendRows = this.appendDb.transaction((events: NewEvent[], seq: number) =>
+      this.appendRows(events, seq),
     );
+    const appendGroup = this.appendDb.transaction((events: NewEvent[]): AppendOutcome[] => {
+      let seq = this.statements.nextSeq.get() as number;
+      try {
+        return appendRows(events, seq);
+      } catch (error) {
+        if (error !== DUPLICATE_IN_GROUP) throw error;
+      }
+      // Some event was a duplicate (rolled back to the savepoint): one row at a time.
+      return events.map((event) => {
+        const outcome = this.appendOne(event, seq);
+        if (outcome === 'stored') seq++;
+        return outcome;
+      });
+    });
     this.committer = new GroupCommitter<NewEvent, AppendOutcome>({
-      commit: (events) => this.guard(() => appendGroup.immediate(events)),
+      commit: (events) => this.appendGroupWhenFree(() => appendGroup.immediate(events)),
       windowMs: options.groupCommitWindowMs ?? 0,
       maxItems: options.groupCommitMaxItems ?? 5000,
+      afterCommit: this.walPath === undefined ? undefined : () => this.syncWal(),
       onCommit: options.onCommit,
     });
   }
@@ -184,6 +236,8 @@ export class SqliteStore implements RelayStore {
     if (this.closed) return;
     this.closed = true;
     await this.committer.drain();
+    if (this.walHandle !== undefined) await (await this.walHandle.catch(() => undefined))?.close();
+    if (this.appendDb !== this.db) this.appendDb.close();
     this.db.close();
   }
 
@@ -371,11 +425,101 @@ export class SqliteStore implements RelayStore {
     return this.rebuilds.readDeliverableOutbox(afterId, limit);
   }
 
-  private appendOne(event: NewEvent): AppendOutcome {
+  /**
+   * Runs an append transaction, retrying while another connection (the processing thread) holds
+   * the write lock, for up to the busy timeout, without blocking the event loop meanwhile.
+   */
+  private async appendGroupWhenFree(append: () => AppendOutcome[]): Promise<AppendOutcome[]> {
+    const deadline = Date.now() + this.appendBusyTimeoutMs;
+    for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 8)) {
+      try {
+        return append();
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (code !== 'SQLITE_BUSY' || Date.now() >= deadline) {
+          return this.guard(() => {
+            throw error;
+          });
+        }
+      }
+      await sleep(waitMs);
+    }
+  }
+
+  /**
+   * Makes every commit so far durable: fdatasync of the WAL file (what synchronous=FULL does inside
+   * COMMIT, here off the event loop). The WAL file keeps its inode while connections are open.
+   */
+  private async syncWal(): Promise<void> {
+    const path = this.walPath as string;
+    this.walHandle ??= open(path, 'r');
+    try {
+      await (await this.walHandle).datasync();
+    } catch (error) {
+      this.walHandle = undefined;
+      const code = (error as { code?: unknown }).code;
+      throw new StoreUnavailableError(`sqlite cannot sync: ${String(code ?? error)}`, error);
+    }
+  }
+
+  /**
+   * The common case, every event new: one multi-row insert into dedupe_keys and one into events per
+   * chunk, seqs assigned from `firstSeq`. Throws DUPLICATE_IN_GROUP (its savepoint is rolled back)
+   * when a key was already there.
+   */
+  private appendRows(events: NewEvent[], firstSeq: number): AppendOutcome[] {
+    for (let start = 0; start < events.length;) {
+      const rows = chunkSize(events.length - start);
+      const keys: unknown[] = [];
+      const values: unknown[] = [];
+      for (let i = start; i < start + rows; i++) {
+        const event = events[i] as NewEvent;
+        const seq = firstSeq + i;
+        keys.push(event.source, event.messageId, event.receivedAt, seq);
+        values.push(
+          seq,
+          event.shardKey,
+          event.source,
+          event.messageId,
+          event.type,
+          event.userId,
+          event.anonymousId,
+          event.eventTime,
+          event.receivedAt,
+          event.body,
+        );
+      }
+      if (this.multiRow('dedupe', rows).run(keys).changes !== rows) throw DUPLICATE_IN_GROUP;
+      this.multiRow('events', rows).run(values);
+      start += rows;
+    }
+    return events.map(() => 'stored');
+  }
+
+  private readonly multiRowStatements = new Map<string, Statement>();
+
+  private multiRow(table: 'dedupe' | 'events', rows: number): Statement {
+    const key = `${table}:${rows}`;
+    let statement = this.multiRowStatements.get(key);
+    if (statement === undefined) {
+      statement = this.appendDb.prepare(
+        table === 'dedupe'
+          ? `INSERT INTO dedupe_keys (source, message_id, received_at, seq) VALUES ${placeholders(4, rows)}
+             ON CONFLICT DO NOTHING`
+          : `INSERT INTO events (seq, shard_key, source, message_id, type, user_id, anonymous_id, event_time, received_at, body)
+             VALUES ${placeholders(10, rows)}`,
+      );
+      this.multiRowStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  private appendOne(event: NewEvent, seq: number): AppendOutcome {
     const isNew =
-      this.statements.insertDedupeKey.run(event.source, event.messageId, event.receivedAt).changes === 1;
+      this.statements.insertDedupeKey.run(event.source, event.messageId, event.receivedAt, seq).changes === 1;
     if (!isNew) return 'duplicate';
     this.statements.insertEvent.run(
+      seq,
       event.shardKey,
       event.source,
       event.messageId,
@@ -400,6 +544,21 @@ export class SqliteStore implements RelayStore {
       throw error;
     }
   }
+}
+
+/** Thrown inside the multi-row savepoint when an event of the group is a duplicate. */
+const DUPLICATE_IN_GROUP = Symbol('duplicate in group');
+
+/** Rows per multi-row insert: powers of two up to 128, so a handful of statements serve every size. */
+function chunkSize(remaining: number): number {
+  let size = 128;
+  while (size > remaining) size >>= 1;
+  return size;
+}
+
+function placeholders(columns: number, rows: number): string {
+  const row = `(${Array(columns).fill('?').join(', ')})`;
+  return Array(rows).fill(row).join(', ');
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {
