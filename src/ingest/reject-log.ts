@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/logger.js';
+import { SPEC_FIELDS } from './schemas.js';
 
 export interface Rejection {
   route: string;
@@ -12,27 +13,10 @@ export interface Rejection {
 }
 
 /** Top-level event fields and envelope names: kept in logged paths; any other key becomes `*`. */
-const KNOWN_KEYS = new Set([
+const KNOWN_KEYS = new Set<string>([
   'body',
   'batch',
-  'type',
-  'event',
-  'name',
-  'category',
-  'userId',
-  'anonymousId',
-  'previousId',
-  'groupId',
-  'messageId',
-  'timestamp',
-  'originalTimestamp',
-  'sentAt',
-  'receivedAt',
-  'context',
-  'integrations',
-  'properties',
-  'traits',
-  'writeKey',
+  ...SPEC_FIELDS,
   'Authorization',
   'Content-Type',
   'Content-Encoding',

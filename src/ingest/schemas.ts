@@ -130,3 +130,25 @@ export const BatchEnvelope = z.preprocess(
   }),
 );
 export type BatchEnvelope = z.infer<typeof BatchEnvelope>;
+
+/** Every top-level field the Segment spec names (the envelope's `writeKey` included). */
+export const SPEC_FIELDS = [
+  'type',
+  'event',
+  'name',
+  'category',
+  'userId',
+  'anonymousId',
+  'previousId',
+  'groupId',
+  'messageId',
+  'timestamp',
+  'originalTimestamp',
+  'sentAt',
+  'receivedAt',
+  'context',
+  'integrations',
+  'properties',
+  'traits',
+  'writeKey',
+] as const;

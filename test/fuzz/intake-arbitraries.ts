@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { SPEC_FIELDS } from '../../src/ingest/schemas.js';
 
 /**
  * Shared fast-check settings and generators for the intake and admin fuzz tests. CI runs
@@ -26,26 +27,7 @@ export const PROTOTYPE_KEYS = [
   'hasOwnProperty',
   'valueOf',
 ];
-export const SPEC_FIELDS = [
-  'type',
-  'event',
-  'name',
-  'category',
-  'userId',
-  'anonymousId',
-  'previousId',
-  'groupId',
-  'messageId',
-  'timestamp',
-  'originalTimestamp',
-  'sentAt',
-  'receivedAt',
-  'context',
-  'integrations',
-  'properties',
-  'traits',
-  'writeKey',
-] as const;
+export { SPEC_FIELDS };
 
 export const keyArb: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...PROTOTYPE_KEYS, ...SPEC_FIELDS),
