@@ -21,7 +21,7 @@ interface ProfileRow {
   next_wake_at: number | null;
 }
 
-interface OutboxDbRow {
+export interface OutboxDbRow {
   id: number;
   profile_id: string;
   kind: 'audience' | 'trait';
@@ -202,17 +202,7 @@ export class SqliteProfiles {
   }
 
   readOutbox(afterId: number, limit: number): StoredOutboxRow[] {
-    return (this.statements.outbox.all(afterId, limit) as OutboxDbRow[]).map((row) => ({
-      id: row.id,
-      profileId: row.profile_id,
-      kind: row.kind,
-      name: row.name,
-      value: row.value,
-      profileVersion: row.profile_version,
-      at: row.at,
-      eventReceivedAt: row.event_received_at,
-      messageId: row.message_id,
-    }));
+    return (this.statements.outbox.all(afterId, limit) as OutboxDbRow[]).map(outboxRowFromDb);
   }
 
   traitDefinitions(): TraitDefinitionRow[] {
@@ -403,5 +393,20 @@ function prepareStatements(db: Database) {
          updated_at = excluded.updated_at`,
     ),
     deleteDefinition: db.prepare(`DELETE FROM trait_definitions WHERE name = ?`),
+  };
+}
+
+/** An outbox row as the port gives it. */
+export function outboxRowFromDb(row: OutboxDbRow): StoredOutboxRow {
+  return {
+    id: row.id,
+    profileId: row.profile_id,
+    kind: row.kind,
+    name: row.name,
+    value: row.value,
+    profileVersion: row.profile_version,
+    at: row.at,
+    eventReceivedAt: row.event_received_at,
+    messageId: row.message_id,
   };
 }

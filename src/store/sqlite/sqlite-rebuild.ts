@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { IdentifierRef, StoredOutboxRow } from '../profile-port.js';
 import type { RebuildPage, RebuildRecord, RebuildStatus } from '../rebuild-port.js';
+import { outboxRowFromDb, type OutboxDbRow } from './sqlite-profiles.js';
 
 interface RebuildRow {
   id: number;
@@ -15,18 +16,6 @@ interface RebuildRow {
   profiles_total: number;
   finished_at: number | null;
   error: string | null;
-}
-
-interface OutboxDbRow {
-  id: number;
-  profile_id: string;
-  kind: StoredOutboxRow['kind'];
-  name: string;
-  value: string;
-  profile_version: number;
-  at: number;
-  event_received_at: number | null;
-  message_id: string | null;
 }
 
 const RUNNING = `status IN ('requested', 'replaying', 'folding', 'emitting')`;
@@ -168,17 +157,7 @@ export class SqliteRebuild {
   }
 
   readDeliverableOutbox(afterId: number, limit: number): StoredOutboxRow[] {
-    return (this.s.deliverable.all(afterId, limit) as OutboxDbRow[]).map((row) => ({
-      id: row.id,
-      profileId: row.profile_id,
-      kind: row.kind,
-      name: row.name,
-      value: row.value,
-      profileVersion: row.profile_version,
-      at: row.at,
-      eventReceivedAt: row.event_received_at,
-      messageId: row.message_id,
-    }));
+    return (this.s.deliverable.all(afterId, limit) as OutboxDbRow[]).map(outboxRowFromDb);
   }
 }
 
