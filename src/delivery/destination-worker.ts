@@ -6,6 +6,7 @@ import type { Metrics } from '../lib/metrics.js';
 import type { ChangeSet, DeliveryResult, PendingChange } from '../store/delivery-port.js';
 import type { RelayStore } from '../store/port.js';
 import type { BuiltRequest, ConfiguredDestination, DeliveryItem, ItemOutcome } from './destination.js';
+import { deliveryItem } from './delivery-item.js';
 import { FOLD_RULES } from './fold.js';
 import { createHttpClient, send } from './http-client.js';
 import { isEmpty, netChange, reconcilePending, retryDelayMs } from './pending.js';
@@ -90,13 +91,17 @@ export class DestinationWorker extends BackgroundLoop {
         continue;
       }
       sent.push({ pending, snapshot });
-      items.push({
-        profileId: pending.profileId,
-        version: pending.version,
-        identifiers: identifiersOf(profiles.get(pending.profileId)?.identifiers ?? []),
-        audiences: net.audiences,
-        traits: net.traits,
-      });
+      const refs = profiles.get(pending.profileId)?.identifiers ?? [];
+      items.push(
+        deliveryItem({
+          profileId: pending.profileId,
+          version: pending.version,
+          identifiers: identifiersOf(refs),
+          allIdentifiers: refs,
+          audiences: net.audiences,
+          traits: net.traits,
+        }),
+      );
     }
     if (nothingToSend.length > 0)
       await store.settleDelivery(name, nothingToSend, Date.now(), reconcilePending, [], FOLD_RULES);
@@ -150,7 +155,7 @@ export class DestinationWorker extends BackgroundLoop {
     const started = Date.now();
     const result = await this.limiter.schedule(() => send(this.client, request));
     const finished = Date.now();
-    const outcomes = destination.classify(result, request);
+    const outcomes = destination.classify(result, request).items;
     const entries = request.items.map((index) => sent[index] as Sent);
     const results = entries.map((entry, i) =>
       this.resultOf(entry, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' }, finished),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deliveryItem } from '../../src/delivery/delivery-item.js';
 import type { DeliveryItem, HttpResult } from '../../src/delivery/destination.js';
 import { startFakeBraze, type FakeBraze } from '../../src/destinations/braze/fake-server.js';
 import { DESTINATIONS } from '../../src/destinations/registry.js';
@@ -176,13 +177,7 @@ describe('braze destination against the fake', () => {
     n: number,
     audiences: Record<string, boolean>,
     traits: Record<string, unknown> = {},
-  ): DeliveryItem => ({
-    profileId: `p${n}`,
-    version: 1,
-    identifiers: { userId: `u${n}` },
-    audiences,
-    traits,
-  });
+  ): DeliveryItem => deliveryItem({ profileId: `p${n}`, version: 1, identifiers: { userId: `u${n}` }, audiences, traits });
 
   async function send(request: {
     url: string;
@@ -217,7 +212,7 @@ describe('braze destination against the fake', () => {
       const built = destination.buildBatch(items);
       expect(built.skipped).toEqual([]);
       for (const request of built.requests) {
-        const outcomes = destination.classify(await send(request), request);
+        const outcomes = destination.classify(await send(request), request).items;
         expect(outcomes).toEqual(request.items.map(() => ({ kind: 'ok' })));
       }
       expect(strict.attributesFor('u3')).toEqual({ segment_high_intent: false, rfm_tier: 'loyal' });
@@ -239,7 +234,7 @@ describe('braze destination against the fake', () => {
       item(3, { high_intent: false }),
     ]);
     const [request] = built.requests;
-    const outcomes = destination.classify(await send(request!), request!);
+    const outcomes = destination.classify(await send(request!), request!).items;
     expect(outcomes).toEqual([
       { kind: 'ok' },
       { kind: 'reject', reason: "'x' is not valid" },
@@ -251,7 +246,7 @@ describe('braze destination against the fake', () => {
     fake.setRateLimit({ requests: 0, windowMs: 5000 });
     const destination = braze.configure({ endpoint: fake.url, api_key: KEY }, { audiences: ['high_intent'] });
     const [request] = destination.buildBatch([item(1, { high_intent: true })]).requests;
-    const [outcome] = destination.classify(await send(request!), request!);
+    const [outcome] = destination.classify(await send(request!), request!).items;
     expect(outcome).toMatchObject({ kind: 'retry' });
     expect(outcome?.kind === 'retry' && outcome.afterMs).toBeGreaterThanOrEqual(1000);
   });

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DeliveryItem, HttpResult, ItemOutcome } from '../../src/delivery/destination.js';
+import { deliveryItem } from '../../src/delivery/delivery-item.js';
+import type { Classified, HttpResult, ItemOutcome } from '../../src/delivery/destination.js';
 import { DESTINATIONS } from '../../src/destinations/registry.js';
 
 /**
@@ -12,7 +13,7 @@ interface DestinationCase {
   name: string;
   settings: unknown;
   mapping: unknown;
-  items: DeliveryItem[];
+  items: Parameters<typeof deliveryItem>[0][];
   expectRequests: {
     method: string;
     url: string;
@@ -23,6 +24,9 @@ interface DestinationCase {
   expectSkipped?: { item: number; reason: string }[];
   responses?: HttpResult[];
   expectOutcomes?: ItemOutcome[][];
+  /** Per response, the destination-wide signal and report expected (absent = none). */
+  expectSignals?: (Classified['signal'] | null)[];
+  expectReports?: (Classified['report'] | null)[];
 }
 
 const root = new URL('../../src/destinations/', import.meta.url).pathname;
@@ -38,7 +42,7 @@ for (const [type, destination] of Object.entries(DESTINATIONS)) {
       const testCase = JSON.parse(readFileSync(join(dir, file), 'utf8')) as DestinationCase;
       it(`${file}: ${testCase.name}`, () => {
         const configured = destination.configure(testCase.settings, testCase.mapping);
-        const built = configured.buildBatch(testCase.items);
+        const built = configured.buildBatch(testCase.items.map(deliveryItem));
         expect(built.requests.map(({ headers: _headers, ...rest }) => rest)).toEqual(
           testCase.expectRequests.map(({ headers: _headers, ...rest }) => rest),
         );
@@ -49,9 +53,11 @@ for (const [type, destination] of Object.entries(DESTINATIONS)) {
         (testCase.responses ?? []).forEach((response, index) => {
           const request = built.requests[index];
           if (!request) throw new Error(`case has a response for request ${index}, which was not built`);
-          const outcomes = configured.classify(response, request);
-          expect(outcomes).toHaveLength(request.items.length);
-          expect(outcomes).toEqual(testCase.expectOutcomes?.[index]);
+          const classified = configured.classify(response, request);
+          expect(classified.items).toHaveLength(request.items.length);
+          expect(classified.items).toEqual(testCase.expectOutcomes?.[index]);
+          expect(classified.signal ?? null).toEqual(testCase.expectSignals?.[index] ?? null);
+          expect(classified.report ?? null).toEqual(testCase.expectReports?.[index] ?? null);
         });
       });
     }

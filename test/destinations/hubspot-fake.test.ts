@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deliveryItem } from '../../src/delivery/delivery-item.js';
 import type { BuiltRequest, DeliveryItem, HttpResult } from '../../src/delivery/destination.js';
 import { startFakeHubspot, type FakeHubspot } from '../../src/destinations/hubspot/fake-server.js';
 import { hubspotDestination } from '../../src/destinations/hubspot/index.js';
@@ -172,15 +173,17 @@ describe('hubspot destination against the fake', () => {
       traits: { lead_score: 'relay_lead_score' },
     },
   );
-  const item = (profileId: string, email: string | undefined, score: number): DeliveryItem => ({
-    profileId,
-    version: 1,
-    identifiers: email === undefined ? {} : { email },
-    audiences: { high_intent: true },
-    traits: { lead_score: score },
-  });
+  const item = (profileId: string, email: string | undefined, score: number): DeliveryItem =>
+    deliveryItem({
+      profileId,
+      version: 1,
+      identifiers: email === undefined ? {} : { email },
+      audiences: { high_intent: true },
+      traits: { lead_score: score },
+    });
   const deliver = async (request: BuiltRequest) =>
-    destination.classify(await send(request.body, request.headers.Authorization?.slice(7) ?? null), request);
+    destination.classify(await send(request.body, request.headers.Authorization?.slice(7) ?? null), request)
+      .items;
 
   it('writes the contacts and gets one outcome per item, a bad address rejected alone', async () => {
     const built = destination.buildBatch([
@@ -260,13 +263,15 @@ describe('hubspot buildBatch and classify invariants', () => {
 
   it('puts every item in exactly one request or skipped, <= 100 unique emails per request', () => {
     for (let round = 0; round < 50; round++) {
-      const items: DeliveryItem[] = Array.from({ length: Math.floor(random() * 260) }, (_, i) => ({
-        profileId: `p${i}`,
-        version: 1,
-        identifiers: random() < 0.1 ? {} : { email: `U${Math.floor(random() * 40)}@x.io` },
-        audiences: { a: random() < 0.5 },
-        traits: {},
-      }));
+      const items: DeliveryItem[] = Array.from({ length: Math.floor(random() * 260) }, (_, i) =>
+        deliveryItem({
+          profileId: `p${i}`,
+          version: 1,
+          identifiers: random() < 0.1 ? {} : { email: `U${Math.floor(random() * 40)}@x.io` },
+          audiences: { a: random() < 0.5 },
+          traits: {},
+        }),
+      );
       const built = destination.buildBatch(items);
       const placed = [
         ...built.requests.flatMap((request) => request.items),
@@ -286,7 +291,7 @@ describe('hubspot buildBatch and classify invariants', () => {
             body: { results: [], errors: [{ context: { ids } }] },
           },
           request,
-        );
+        ).items;
         expect(outcomes).toHaveLength(request.items.length);
         expect(outcomes.every((outcome) => outcome.kind === 'reject')).toBe(true);
       }

@@ -8,6 +8,7 @@ import { BrazeMapping, BrazeSettings } from './settings.js';
 /** Braze `/users/track`: audiences as boolean attributes, traits as custom attributes (README.md). */
 export const brazeDestination: DestinationType<BrazeSettings, BrazeMapping> = {
   type: 'braze',
+  title: 'Braze',
   settings: BrazeSettings,
   mapping: BrazeMapping,
   limits: brazeLimits,

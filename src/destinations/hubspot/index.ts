@@ -8,6 +8,7 @@ import { HubspotMapping, HubspotSettings } from './settings.js';
 /** HubSpot contacts, upserted by e-mail: traits and audience membership as contact properties. */
 export const hubspotDestination: DestinationType<HubspotSettings, HubspotMapping> = {
   type: 'hubspot',
+  title: 'HubSpot',
   settings: HubspotSettings,
   mapping: HubspotMapping,
   limits: HUBSPOT_LIMITS,
