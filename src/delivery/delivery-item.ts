@@ -18,6 +18,7 @@ export function deliveryItem(
     audiences: {},
     held: {},
     memory: {},
+    causedBy: [],
     ...partial,
     traits,
     allIdentifiers,

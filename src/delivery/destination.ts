@@ -44,6 +44,8 @@ export interface DeliveryItem {
   held: Record<string, KeySet[]>;
   /** What earlier answers taught about this profile (e.g. a HubSpot record id), see `ItemOutcome.remember`. */
   memory: Record<string, string>;
+  /** Message ids of the events behind this change (the latest 20). */
+  causedBy: string[];
 }
 
 /**
@@ -74,10 +76,20 @@ export interface BuiltRequest {
   audience?: string;
 }
 
+/**
+ * What to do with a batch. Every audience and trait of an item that no request carries, and that is
+ * neither skipped nor deferred, is settled as delivered: the destination had nothing to say about it
+ * (a trait change of someone not in the ad audience).
+ */
 export interface BuildResult {
   requests: BuiltRequest[];
-  /** Items that cannot be sent at all (e.g. no e-mail for an e-mail-keyed destination), with why. */
+  /** Items that cannot be sent at all (e.g. no e-mail for an e-mail-keyed destination), with why: dead letters. */
   skipped: { item: number; reason: string }[];
+  /**
+   * Parts that cannot be sent yet (a HubSpot list membership before the contact's record id is known):
+   * they stay pending and are retried like a failure (backoff, dead letter at the max retry age).
+   */
+  deferred?: { item: number; audiences?: string[]; traits?: string[]; reason: string; afterMs?: number }[];
 }
 
 export type HttpResult =
