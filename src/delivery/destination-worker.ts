@@ -1,16 +1,28 @@
 import Bottleneck from 'bottleneck';
-import type { AxiosInstance } from 'axios';
 import { BackgroundLoop } from '../lib/background-loop.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import type { ChangeSet, DeliveryResult, PendingChange } from '../store/delivery-port.js';
+import type { DeliveryLogEntry, DeliveryResult, PendingChange } from '../store/delivery-port.js';
 import type { RelayStore } from '../store/port.js';
-import type { BuiltRequest, ConfiguredDestination, DeliveryItem, ItemOutcome } from './destination.js';
+import { AsyncResultPoller } from './async-poller.js';
 import { deliveryItem } from './delivery-item.js';
-import { FOLD_RULES } from './fold.js';
-import { createHttpClient, send } from './http-client.js';
-import { isEmpty, netChange, reconcilePending, retryDelayMs } from './pending.js';
-import { redactEmails, responseExcerpt } from './redact.js';
+import type {
+  BuildResult,
+  BuiltRequest,
+  Classified,
+  ConfiguredDestination,
+  DeliveryItem,
+  HttpResult,
+  ItemOutcome,
+  Transport,
+} from './destination.js';
+import { FOLD_RULES, isUnknownTrait } from './fold.js';
+import { createHttpClient, httpTransport } from './http-client.js';
+import { redactIdentifiers } from './match-keys.js';
+import { PauseControl } from './pause-control.js';
+import { isEmpty, netChange, reconcilePending } from './pending.js';
+import { responseExcerpt } from './redact.js';
+import { settleBatch, type BatchEntry, type RequestRun } from './settle-batch.js';
 
 export interface WorkerSettings {
   name: string;
@@ -24,23 +36,21 @@ export interface WorkerSettings {
   maxRetryAgeMs: number;
 }
 
-interface Sent {
-  pending: PendingChange;
-  /** Everything the pending row said when it was read: what this round settles. */
-  snapshot: ChangeSet;
-}
-
 const IDLE_MS = 100;
 
 /**
- * One destination's delivery: its own queue reader, rate limiter and HTTP client, so a destination
- * that is down, slow or throttled never delays another. A profile is never in two requests at once,
- * and every request carries its profiles' latest state, so changes reach the destination in order.
+ * One destination's delivery: its own queue reader, rate limiter and transport, so a destination
+ * that is down, slow or throttled never delays another. A profile is never in two requests at once
+ * for the same keys, and every request carries its profiles' latest state, so changes reach the
+ * destination in order. The destination's pure functions decide what to send and what an answer
+ * means; everything they throw is a bug outcome for the items concerned (retried, then dead-lettered).
  */
 export class DestinationWorker extends BackgroundLoop {
-  private pausedUntil = 0;
   private readonly limiter: Bottleneck;
-  private readonly client: AxiosInstance;
+  private readonly transport: Transport;
+  private readonly pause: PauseControl;
+  private readonly poller: AsyncResultPoller | undefined;
+  private prepared: boolean;
 
   constructor(
     private readonly settings: WorkerSettings,
@@ -51,20 +61,30 @@ export class DestinationWorker extends BackgroundLoop {
     // fixed-window reservoir that can burst twice the limit across a window edge.
     const minTime = Math.ceil((1000 / settings.requestsPerSecond) * 1.02);
     this.limiter = new Bottleneck({ minTime, maxConcurrent: 4 });
-    this.client = createHttpClient(settings.timeoutMs);
+    const { destination } = settings;
+    this.transport = destination.transport?.() ?? httpTransport(createHttpClient(settings.timeoutMs));
+    this.pause = new PauseControl(settings.name, deps.metrics);
+    this.prepared = destination.prepare === undefined;
+    this.poller = destination.asyncResult
+      ? new AsyncResultPoller(settings.name, destination.asyncResult, (request) => this.send(request), deps)
+      : undefined;
   }
 
   override async stop(): Promise<void> {
     await super.stop();
     await this.limiter.stop({ dropWaitingJobs: false }).catch(() => undefined);
+    await this.transport.close().catch(() => undefined);
   }
 
   /** Sends at most one batch; returns how long to wait before the next step (0 = go on). */
   protected async step(): Promise<number> {
     const now = Date.now();
-    if (now < this.pausedUntil) return this.pausedUntil - now;
+    const pausedFor = this.pause.remainingMs(now);
+    if (pausedFor > 0) return pausedFor;
+    if (!this.prepared) return this.prepare();
     const { store, metrics } = this.deps;
     const { name, batchSize, maxWaitMs } = this.settings;
+    await this.poller?.pollDue(now);
     metrics.deliveryQueueDepth.set({ destination: name }, await store.pendingCount(name));
     const due = await store.duePending(name, now, batchSize);
     if (due.length === 0) return IDLE_MS;
@@ -76,156 +96,227 @@ export class DestinationWorker extends BackgroundLoop {
     return 0;
   }
 
+  /** Finds or creates what the mapping names (e.g. a HubSpot list) before the first batch. */
+  private async prepare(): Promise<number> {
+    try {
+      await this.settings.destination.prepare?.((request) => this.send(request));
+      this.prepared = true;
+      return 0;
+    } catch (error) {
+      const waitMs = this.pause.failedPreparation(Date.now());
+      this.deps.logger.warn(
+        {
+          destination: this.settings.name,
+          reason: redactIdentifiers(String((error as Error).message ?? error)),
+        },
+        'destination set-up failed; retrying',
+      );
+      return waitMs;
+    }
+  }
+
+  private send(request: BuiltRequest): Promise<HttpResult> {
+    return this.limiter.schedule(() => this.transport.send(request));
+  }
+
   private async deliver(due: PendingChange[]): Promise<void> {
     const { store } = this.deps;
-    const { name, destination } = this.settings;
-    const profiles = new Map((await store.loadProfiles(due.map((p) => p.profileId))).map((p) => [p.id, p]));
-    const sent: Sent[] = [];
+    const { name } = this.settings;
+    const ids = due.map((p) => p.profileId);
+    const [profiles, held, memory] = await Promise.all([
+      store.loadProfiles(ids).then((list) => new Map(list.map((p) => [p.id, p]))),
+      store.heldKeys(name, ids),
+      store.destinationMemory(name, ids),
+    ]);
+    const entries: BatchEntry[] = [];
     const items: DeliveryItem[] = [];
     const nothingToSend: DeliveryResult[] = [];
     for (const pending of due) {
       const snapshot = { version: pending.version, audiences: pending.audiences, traits: pending.traits };
-      const net = netChange(snapshot, await store.deliveredState(name, pending.profileId));
+      const delivered = await store.deliveredState(name, pending.profileId);
+      const net = netChange(snapshot, delivered);
       if (isEmpty(net)) {
         nothingToSend.push({ profileId: pending.profileId, kind: 'delivered', sent: snapshot });
         continue;
       }
-      sent.push({ pending, snapshot });
+      entries.push({ pending, snapshot, net });
       const refs = profiles.get(pending.profileId)?.identifiers ?? [];
+      const told = Object.fromEntries(
+        Object.entries(delivered?.traits ?? {}).filter(([, value]) => !isUnknownTrait(value)),
+      );
       items.push(
         deliveryItem({
           profileId: pending.profileId,
           version: pending.version,
-          identifiers: identifiersOf(refs),
+          identifiers: firstOfEachKind(refs),
           allIdentifiers: refs,
           audiences: net.audiences,
           traits: net.traits,
+          knownTraits: { ...told, ...pending.traits },
+          held: held.get(pending.profileId) ?? {},
+          memory: memory.get(pending.profileId) ?? {},
+          causedBy: pending.causedBy,
         }),
       );
     }
     if (nothingToSend.length > 0)
       await store.settleDelivery(name, nothingToSend, Date.now(), reconcilePending, [], FOLD_RULES);
-    if (items.length === 0) return;
-    const built = destination.buildBatch(items);
-    await this.settleSkipped(built.skipped, sent);
-    for (const request of built.requests) await this.sendRequest(request, sent);
+    if (items.length > 0) await this.sendBatch(entries, items);
   }
 
-  private async settleSkipped(skipped: { item: number; reason: string }[], sent: Sent[]): Promise<void> {
-    if (skipped.length === 0) return;
-    const { name } = this.settings;
-    const now = Date.now();
-    const results: DeliveryResult[] = skipped.map(({ item, reason }) => {
-      const entry = sent[item] as Sent;
-      return {
-        profileId: entry.pending.profileId,
-        kind: 'dead',
-        sent: entry.snapshot,
-        reason: `skipped: ${reason}`,
-      };
-    });
-    await this.deps.store.settleDelivery(
-      name,
-      results,
-      now,
-      reconcilePending,
-      [
-        {
-          destination: name,
-          at: now,
-          status: 'skipped',
-          attempt: 1,
-          latencyMs: 0,
-          items: results.length,
-          profileIds: results.map((r) => r.profileId),
-          messageIds: skipped.flatMap(({ item }) => sent[item]?.pending.causedBy ?? []),
-          requestBody: '',
-          responseExcerpt: '',
-          outcome: redactEmails(skipped.map((s) => s.reason).join('; ')).slice(0, 2000),
-        },
-      ],
-      FOLD_RULES,
-    );
-    this.deps.metrics.deliveryItemsTotal.inc({ destination: name, outcome: 'skipped' }, results.length);
-    this.deps.metrics.deadLettersTotal.inc({ destination: name }, results.length);
-  }
-
-  private async sendRequest(request: BuiltRequest, sent: Sent[]): Promise<void> {
+  private async sendBatch(entries: BatchEntry[], items: DeliveryItem[]): Promise<void> {
     const { name, destination } = this.settings;
-    const started = Date.now();
-    const result = await this.limiter.schedule(() => send(this.client, request));
-    const finished = Date.now();
-    const outcomes = destination.classify(result, request).items;
-    const entries = request.items.map((index) => sent[index] as Sent);
-    const results = entries.map((entry, i) =>
-      this.resultOf(entry, outcomes[i] ?? { kind: 'retry', reason: 'no outcome' }, finished),
-    );
-    const status = result.kind === 'response' ? String(result.status) : result.kind;
-    await this.deps.store.settleDelivery(
-      name,
-      results,
-      finished,
-      reconcilePending,
-      [
-        {
-          destination: name,
-          at: started,
-          status,
-          attempt: Math.max(...entries.map((e) => e.pending.attempts)) + 1,
-          latencyMs: finished - started,
-          items: entries.length,
-          profileIds: entries.map((e) => e.pending.profileId),
-          messageIds: [...new Set(entries.flatMap((e) => e.pending.causedBy))],
-          requestBody: JSON.stringify(destination.redactBody(request.body)),
-          responseExcerpt: result.kind === 'response' ? responseExcerpt(result.body) : '',
-          outcome: summarize(results),
-        },
-      ],
-      FOLD_RULES,
-    );
-    this.observe(status, results, entries, finished);
-    const throttle = outcomes.find(
-      (o): o is Extract<ItemOutcome, { kind: 'retry' }> => o.kind === 'retry' && o.afterMs !== undefined,
-    );
-    if (result.kind === 'response' && result.status === 429 && throttle?.afterMs) {
-      this.pausedUntil = Math.max(this.pausedUntil, finished + throttle.afterMs);
+    const log: DeliveryLogEntry[] = [];
+    let built: BuildResult;
+    try {
+      built = destination.buildBatch(items);
+    } catch (error) {
+      const reason = this.bug('build', error);
+      built = { requests: [], skipped: [], deferred: items.map((_, item) => ({ item, reason })) };
+      log.push(
+        this.logEntry(
+          entries,
+          'bug',
+          Date.now(),
+          0,
+          items.map((_, i) => i),
+          '',
+          reason,
+        ),
+      );
+    }
+    if (built.skipped.length > 0) {
+      const reasons = [...new Set(built.skipped.map((s) => s.reason))].join('; ');
+      log.push(
+        this.logEntry(
+          entries,
+          'skipped',
+          Date.now(),
+          0,
+          built.skipped.map((s) => s.item),
+          '',
+          reasons,
+        ),
+      );
+    }
+    const runs: RequestRun[] = [];
+    for (const request of built.requests) {
+      if (this.pause.remainingMs(Date.now()) > 0) {
+        // Throttled by an earlier request of this batch: the rest waits, unsent.
+        runs.push({ request, outcomes: request.items.map(() => this.pause.asRetry()) });
+        continue;
+      }
+      const started = Date.now();
+      const result = await this.send(request);
+      const finished = Date.now();
+      const classified = withThrottleSignal(this.classify(result, request), result);
+      if (classified.signal) this.pause.signal(classified.signal, finished);
+      else if (result.kind === 'response' && result.status < 300) this.pause.succeeded();
+      runs.push({ request, outcomes: classified.items });
+      const status = result.kind === 'response' ? String(result.status) : result.kind;
+      log.push({
+        ...this.logEntry(entries, status, started, finished - started, request.items, '', ''),
+        requestBody: safeJson(() => destination.redactBody(request.body)),
+        responseExcerpt: result.kind === 'response' ? responseExcerpt(result.body) : '',
+        outcome: summarize(classified.items),
+        ...(request.audience !== undefined ? { audience: request.audience } : {}),
+        ...(classified.report ? { report: classified.report } : {}),
+        ...this.asyncFields(classified, finished),
+      });
+      this.deps.metrics.deliveryRequestsTotal.inc({ destination: name, status });
+    }
+    const now = Date.now();
+    const results = settleBatch(entries, built, runs, { now, maxRetryAgeMs: this.settings.maxRetryAgeMs });
+    await this.deps.store.settleDelivery(name, results, now, reconcilePending, log, FOLD_RULES);
+    this.observe(results, entries, now);
+  }
+
+  /** The destination's reading of an answer; a throw is a bug outcome for every item of the request. */
+  private classify(result: HttpResult, request: BuiltRequest): Classified {
+    try {
+      const classified = this.settings.destination.classify(result, request);
+      if (classified.items.length === request.items.length) return classified;
+      const reason = this.bug(
+        'classify',
+        new Error(`${classified.items.length} outcomes for ${request.items.length} items`),
+      );
+      return { ...classified, items: request.items.map(() => ({ kind: 'retry', reason })) };
+    } catch (error) {
+      const reason = this.bug('classify', error);
+      return { items: request.items.map(() => ({ kind: 'retry', reason })) };
     }
   }
 
-  private resultOf(entry: Sent, outcome: ItemOutcome, now: number): DeliveryResult {
-    const { pending, snapshot } = entry;
-    const profileId = pending.profileId;
-    if (outcome.kind === 'ok') return { profileId, kind: 'delivered', sent: snapshot };
-    if (outcome.kind === 'reject') return { profileId, kind: 'dead', sent: snapshot, reason: outcome.reason };
-    const firstAttempt = pending.firstAttemptAt ?? now;
-    if (now - firstAttempt >= this.settings.maxRetryAgeMs) {
-      return {
-        profileId,
-        kind: 'dead',
-        sent: snapshot,
-        reason: `gave up after ${pending.attempts + 1} attempts: ${outcome.reason}`,
-      };
-    }
-    const delay = retryDelayMs(pending.attempts, outcome.afterMs ?? 0);
-    return { profileId, kind: 'retry', sent: snapshot, reason: outcome.reason, nextAttemptAt: now + delay };
+  private bug(stage: 'build' | 'classify', error: unknown): string {
+    const { name } = this.settings;
+    const message = redactIdentifiers(error instanceof Error ? error.message : String(error)).slice(0, 300);
+    this.deps.metrics.deliveryBugsTotal.inc({ destination: name, stage });
+    this.deps.logger.error(
+      { destination: name, stage, reason: message },
+      'destination code threw; its items will be retried',
+    );
+    return `bug in ${stage}: ${message}`;
   }
 
-  private observe(status: string, results: DeliveryResult[], entries: Sent[], now: number): void {
+  private asyncFields(classified: Classified, finished: number): Partial<DeliveryLogEntry> {
+    const asyncResult = this.settings.destination.asyncResult;
+    if (!asyncResult || classified.report?.asyncId === undefined) return {};
+    return { asyncState: 'pending', nextPollAt: finished + asyncResult.firstPollAfterMs };
+  }
+
+  private logEntry(
+    entries: BatchEntry[],
+    status: string,
+    at: number,
+    latencyMs: number,
+    indices: number[],
+    requestBody: string,
+    outcome: string,
+  ): DeliveryLogEntry {
+    const carried = indices.map((index) => entries[index]).filter((e): e is BatchEntry => e !== undefined);
+    return {
+      destination: this.settings.name,
+      at,
+      status,
+      attempt: Math.max(0, ...carried.map((e) => e.pending.attempts)) + 1,
+      latencyMs,
+      items: carried.length,
+      profileIds: carried.map((e) => e.pending.profileId),
+      messageIds: [...new Set(carried.flatMap((e) => e.pending.causedBy))],
+      requestBody,
+      responseExcerpt: '',
+      outcome: redactIdentifiers(outcome).slice(0, 2000),
+    };
+  }
+
+  private observe(results: DeliveryResult[], entries: BatchEntry[], now: number): void {
     const { metrics } = this.deps;
     const { name } = this.settings;
-    metrics.deliveryRequestsTotal.inc({ destination: name, status });
-    results.forEach((result, i) => {
-      metrics.deliveryItemsTotal.inc({ destination: name, outcome: result.kind });
+    const receivedAt = new Map(entries.map((e) => [e.pending.profileId, e.pending.firstReceivedAt]));
+    for (const result of results) {
+      const skipped = result.kind === 'dead' && result.reason.startsWith('skipped: ');
+      metrics.deliveryItemsTotal.inc({ destination: name, outcome: skipped ? 'skipped' : result.kind });
       if (result.kind === 'dead') metrics.deadLettersTotal.inc({ destination: name });
-      const receivedAt = entries[i]?.pending.firstReceivedAt;
-      if (result.kind === 'delivered' && receivedAt) {
-        metrics.eventToDeliverySeconds.observe({ destination: name }, Math.max(0, now - receivedAt) / 1000);
+      const received = receivedAt.get(result.profileId);
+      if (result.kind === 'delivered' && received) {
+        metrics.eventToDeliverySeconds.observe({ destination: name }, Math.max(0, now - received) / 1000);
       }
-    });
+    }
   }
 }
 
-function identifiersOf(refs: { kind: string; value: string }[]): DeliveryItem['identifiers'] {
+/**
+ * A 429 whose items ask to wait (a destination that predates signals) pauses the whole destination,
+ * as a throttled signal would.
+ */
+function withThrottleSignal(classified: Classified, result: HttpResult): Classified {
+  if (classified.signal || result.kind !== 'response' || result.status !== 429) return classified;
+  const waits = classified.items.flatMap((o) => (o.kind === 'retry' && o.afterMs ? [o.afterMs] : []));
+  if (waits.length === 0) return classified;
+  return { ...classified, signal: { kind: 'throttled', forMs: Math.max(...waits), reason: 'HTTP 429' } };
+}
+
+function firstOfEachKind(refs: { kind: string; value: string }[]): DeliveryItem['identifiers'] {
   const identifiers: DeliveryItem['identifiers'] = {};
   for (const ref of refs) {
     if (ref.kind === 'userId' && identifiers.userId === undefined) identifiers.userId = ref.value;
@@ -236,11 +327,26 @@ function identifiersOf(refs: { kind: string; value: string }[]): DeliveryItem['i
   return identifiers;
 }
 
-function summarize(results: DeliveryResult[]): string {
+/** Per-item outcomes of one request, counted: `2 delivered; 1 retry: HTTP 503`. */
+function summarize(outcomes: ItemOutcome[]): string {
   const counts = new Map<string, number>();
-  for (const result of results) {
-    const key = result.kind === 'delivered' ? 'delivered' : `${result.kind}: ${result.reason}`;
+  for (const outcome of outcomes) {
+    const key =
+      outcome.kind === 'ok'
+        ? outcome.warning
+          ? `delivered with warning: ${outcome.warning}`
+          : 'delivered'
+        : `${outcome.kind === 'reject' ? 'dead' : 'retry'}: ${outcome.reason}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return redactEmails([...counts].map(([key, n]) => `${n} ${key}`).join('; ')).slice(0, 2000);
+  return redactIdentifiers([...counts].map(([key, n]) => `${n} ${key}`).join('; ')).slice(0, 2000);
+}
+
+/** The redacted body as JSON text; a redaction that throws logs nothing rather than the raw body. */
+function safeJson(redact: () => unknown): string {
+  try {
+    return JSON.stringify(redact()) ?? '';
+  } catch {
+    return '"(redaction failed: body not logged)"';
+  }
 }

@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { BuiltRequest, HttpResult } from './destination.js';
+import type { BuiltRequest, HttpResult, Transport } from './destination.js';
 
 /** One keep-alive HTTP client per destination, so a slow destination never holds another's sockets. */
 export function createHttpClient(timeoutMs: number): AxiosInstance {
@@ -34,4 +34,17 @@ export async function send(client: AxiosInstance, request: BuiltRequest): Promis
     if (code === 'ETIMEDOUT' || code === 'ECONNABORTED') return { kind: 'timeout' };
     return { kind: 'network', message: code ?? (error as Error).message };
   }
+}
+
+/** Plain HTTP through a keep-alive client: the transport of every destination without an SDK. */
+export function httpTransport(client: AxiosInstance): Transport {
+  return {
+    send: (request) => send(client, request),
+    close: async () => {
+      const agents = [client.defaults.httpAgent, client.defaults.httpsAgent] as (
+        { destroy?: () => void } | undefined
+      )[];
+      for (const agent of agents) agent?.destroy?.();
+    },
+  };
 }

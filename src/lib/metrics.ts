@@ -66,6 +66,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    relayEchoEventsTotal: new Counter({
+      name: 'relay_echo_events_total',
+      help: 'Stored events the relay itself sent (context.audience_relay), come back through intake: applied to no profile',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     mergesTotal: new Counter({
       name: 'relay_profile_merges_total',
       help: 'Profiles merged into another, by rule (identifiers met in one event, alias)',
@@ -125,6 +131,24 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       labelNames: ['destination'] as const,
       registers: [registry],
     }),
+    deliveryBugsTotal: new Counter({
+      name: 'relay_delivery_bugs_total',
+      help: 'Exceptions thrown by a destination while building a batch or classifying an answer (its items are retried)',
+      labelNames: ['destination', 'stage'] as const,
+      registers: [registry],
+    }),
+    destinationPaused: new Gauge({
+      name: 'relay_destination_paused',
+      help: '1 while a destination is paused because it throttled us or refused the credentials',
+      labelNames: ['destination', 'reason'] as const,
+      registers: [registry],
+    }),
+    asyncResultsTotal: new Counter({
+      name: 'relay_delivery_async_results_total',
+      help: 'Final results of asynchronously applied requests (Google Customer Match), by status',
+      labelNames: ['destination', 'status'] as const,
+      registers: [registry],
+    }),
     eventToDeliverySeconds: new Histogram({
       name: 'relay_event_to_delivery_seconds',
       help: 'From the receive time of the event behind a change to the 2xx of the request that carried it',
@@ -160,6 +184,7 @@ export const BACKGROUND_METRICS: ReadonlySet<string> = new Set([
   'relay_events_processed_total',
   'relay_late_events_total',
   'relay_events_unattributed_total',
+  'relay_echo_events_total',
   'relay_profile_merges_total',
   'relay_processing_batch_seconds',
   'relay_processing_lag_seconds',

@@ -78,8 +78,26 @@ export interface FoldRules {
   lateDelivery: (survivor: DeliveredState | undefined, sent: ChangeSet) => DeliveredState;
 }
 
+/**
+ * A set destination's key set (the platform's hashed key fields) per audience: added under it, or
+ * `null` when removed. Recorded in the ledger only when the result is `delivered`.
+ */
+export type HoldChange = Record<string, Record<string, string> | null>;
+
+/**
+ * What a request did for one profile's keys. Several results may name one profile (a change split
+ * across requests): delivered and dead keys settle first, then a retry keeps the rest pending with
+ * its backoff.
+ */
 export type DeliveryResult =
-  | { profileId: string; kind: 'delivered'; sent: ChangeSet }
+  | {
+      profileId: string;
+      kind: 'delivered';
+      sent: ChangeSet;
+      hold?: HoldChange;
+      /** Kept per (destination, profile) and given back to the destination with later changes. */
+      remember?: Record<string, string>;
+    }
   | { profileId: string; kind: 'retry'; sent: ChangeSet; reason: string; nextAttemptAt: number }
   | { profileId: string; kind: 'dead'; sent: ChangeSet; reason: string };
 
@@ -113,6 +131,26 @@ export interface DeliveryLogEntry {
   responseExcerpt: string;
   /** Per-item outcomes, summarized (e.g. `2 ok, 1 retry: 429`). */
   outcome: string;
+  /** The ad audience the request wrote to. */
+  audience?: string;
+  /** What the platform reported (invalid entries, an id to poll), as JSON-able values. */
+  report?: { invalidEntries?: number; received?: number; asyncId?: string; note?: string };
+  /** The asynchronous result: `pending` until polled to its end. */
+  asyncState?: 'pending' | 'done';
+  asyncResult?: { status: string; detail: string; at: number };
+  nextPollAt?: number;
+}
+
+/** Per (destination, audience): what we believe the platform holds and what it was sent. */
+export interface MatchStats {
+  destination: string;
+  audience: string;
+  /** People in the ledger: what we believe the platform holds. */
+  held: number;
+  added: number;
+  removed: number;
+  invalidEntries: number;
+  updatedAt: number | null;
 }
 
 export interface DeliveryLogQuery {
@@ -163,4 +201,22 @@ export interface DeliveryStore {
    */
   replayDeadLetters(ids: number[] | 'all', destination: string | undefined, now: number): Promise<number>;
   deliveredState(destination: string, profileId: string): Promise<DeliveredState | undefined>;
+  /** Per profile, per audience: the key sets a set destination holds the person under. */
+  heldKeys(
+    destination: string,
+    profileIds: string[],
+  ): Promise<Map<string, Record<string, Record<string, string>[]>>>;
+  /** Per profile: what the destination's answers taught (`remember`). */
+  destinationMemory(destination: string, profileIds: string[]): Promise<Map<string, Record<string, string>>>;
+  /** Delivery-log entries whose asynchronous result is due to be polled. */
+  dueAsyncPolls(destination: string, now: number, limit: number): Promise<DeliveryLogEntry[]>;
+  /** Records a poll: the final result (`done`), or when to poll again. */
+  recordAsyncPoll(
+    id: number,
+    result:
+      | { state: 'pending'; nextPollAt: number }
+      | { state: 'done'; status: string; detail: string; at: number },
+  ): Promise<void>;
+  /** The match view of every set destination (or one). */
+  matchStats(destination?: string): Promise<MatchStats[]>;
 }

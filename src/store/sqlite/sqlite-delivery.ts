@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { SqliteLedger } from './sqlite-ledger.js';
 import type {
   ChangeSet,
   DeadLetter,
@@ -45,14 +46,21 @@ interface LogRow {
   request_body: string;
   response_excerpt: string;
   outcome: string;
+  audience: string | null;
+  report: string | null;
+  async_state: 'pending' | 'done' | null;
+  async_result: string | null;
+  next_poll_at: number | null;
 }
 
 /** The delivery part of the SQLite backend. */
 export class SqliteDelivery {
   private readonly s: ReturnType<typeof prepareStatements>;
+  readonly ledger: SqliteLedger;
 
   constructor(private readonly db: Database) {
     this.s = prepareStatements(db);
+    this.ledger = new SqliteLedger(db);
   }
 
   fanOut(items: FanOutItem[], outboxId: number, merge: MergePending, folds: FoldRules): void {
@@ -83,6 +91,7 @@ export class SqliteDelivery {
     if (next)
       this.writeState(destination, profileId, next, this.deliveredKeyVersions(destination, profileId));
     if (item.keepMerged) return;
+    this.ledger.fold(destination, profileId, mergedProfileId, item.at);
     this.s.deletePending.run(destination, mergedProfileId);
     this.s.deleteState.run(destination, mergedProfileId);
     this.s.upsertFold.run(destination, mergedProfileId, profileId, item.at);
@@ -123,7 +132,10 @@ export class SqliteDelivery {
     this.db
       .transaction(() => {
         this.insertLogEntries(log);
-        for (const result of results) {
+        // Delivered and dead keys settle first; a retry of the same profile then keeps the rest waiting.
+        const ordered = [...results].sort((a, b) => Number(a.kind === 'retry') - Number(b.kind === 'retry'));
+        const retrying = new Set(results.filter((r) => r.kind === 'retry').map((r) => r.profileId));
+        for (const result of ordered) {
           const pending = this.pending(destination, result.profileId);
           if (result.kind === 'retry') {
             if (pending) {
@@ -138,6 +150,11 @@ export class SqliteDelivery {
             continue;
           }
           const survivor = this.foldedInto(destination, result.profileId);
+          if (result.kind === 'delivered') {
+            const holder = survivor ?? result.profileId;
+            if (result.hold) this.ledger.applyHold(destination, holder, result.hold, now);
+            if (result.remember) this.ledger.remember(destination, holder, result.remember);
+          }
           if (result.kind === 'delivered' && survivor !== undefined) {
             // Folded away while in flight: the survivor now speaks for what was just sent.
             const before = this.deliveredState(destination, survivor);
@@ -158,7 +175,8 @@ export class SqliteDelivery {
             );
           }
           const rest = pending ? reconcile(pending, result.sent) : null;
-          if (rest)
+          if (rest && retrying.has(result.profileId)) this.writePending(rest);
+          else if (rest)
             this.writePending({
               ...rest,
               attempts: 0,
@@ -186,8 +204,32 @@ export class SqliteDelivery {
         e.requestBody,
         e.responseExcerpt,
         e.outcome,
+        e.audience ?? null,
+        e.report ? JSON.stringify(e.report) : null,
+        e.asyncState ?? null,
+        e.asyncResult ? JSON.stringify(e.asyncResult) : null,
+        e.nextPollAt ?? null,
       );
+      this.ledger.recordReport(e);
     }
+  }
+
+  dueAsyncPolls(destination: string, now: number, limit: number): DeliveryLogEntry[] {
+    return (this.s.dueAsync.all(destination, now, limit) as LogRow[]).map(toLogEntry);
+  }
+
+  recordAsyncPoll(
+    id: number,
+    result:
+      | { state: 'pending'; nextPollAt: number }
+      | { state: 'done'; status: string; detail: string; at: number },
+  ): void {
+    if (result.state === 'pending') this.s.pollLater.run(result.nextPollAt, id);
+    else
+      this.s.pollDone.run(
+        JSON.stringify({ status: result.status, detail: result.detail, at: result.at }),
+        id,
+      );
   }
 
   searchDeliveryLog(query: DeliveryLogQuery): DeliveryLogEntry[] {
@@ -411,6 +453,11 @@ function toLogEntry(row: LogRow): DeliveryLogEntry {
     requestBody: row.request_body,
     responseExcerpt: row.response_excerpt,
     outcome: row.outcome,
+    ...(row.audience !== null ? { audience: row.audience } : {}),
+    ...(row.report !== null ? { report: JSON.parse(row.report) } : {}),
+    ...(row.async_state !== null ? { asyncState: row.async_state } : {}),
+    ...(row.async_result !== null ? { asyncResult: JSON.parse(row.async_result) } : {}),
+    ...(row.next_poll_at !== null ? { nextPollAt: row.next_poll_at } : {}),
   };
 }
 
@@ -472,7 +519,16 @@ function prepareStatements(db: Database) {
     markReplayed: db.prepare(`UPDATE dead_letters SET replayed_at = ? WHERE id = ?`),
     insertLog: db.prepare(
       `INSERT INTO delivery_log (destination, at, status, attempt, latency_ms, items, profile_ids, message_ids,
-         request_body, response_excerpt, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         request_body, response_excerpt, outcome, audience, report, async_state, async_result, next_poll_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    dueAsync: db.prepare(
+      `SELECT * FROM delivery_log WHERE destination = ? AND async_state = 'pending' AND next_poll_at <= ?
+       ORDER BY next_poll_at LIMIT ?`,
+    ),
+    pollLater: db.prepare(`UPDATE delivery_log SET next_poll_at = ? WHERE id = ?`),
+    pollDone: db.prepare(
+      `UPDATE delivery_log SET async_state = 'done', async_result = ?, next_poll_at = NULL WHERE id = ?`,
     ),
     pruneLog: db.prepare(`DELETE FROM delivery_log WHERE at < ?`),
   };

@@ -9,6 +9,7 @@ import type {
   DeliveredState,
   DeliveryLogEntry,
   DeliveryLogQuery,
+  MatchStats,
   DeliveryResult,
   FanOutItem,
   FoldRules,
@@ -375,6 +376,37 @@ export class SqliteStore implements RelayStore {
 
   async deliveredState(destination: string, profileId: string): Promise<DeliveredState | undefined> {
     return this.delivery.deliveredState(destination, profileId);
+  }
+
+  async heldKeys(
+    destination: string,
+    profileIds: string[],
+  ): Promise<Map<string, Record<string, Record<string, string>[]>>> {
+    return this.delivery.ledger.heldKeys(destination, profileIds);
+  }
+
+  async destinationMemory(
+    destination: string,
+    profileIds: string[],
+  ): Promise<Map<string, Record<string, string>>> {
+    return this.delivery.ledger.destinationMemory(destination, profileIds);
+  }
+
+  async dueAsyncPolls(destination: string, now: number, limit: number): Promise<DeliveryLogEntry[]> {
+    return this.delivery.dueAsyncPolls(destination, now, limit);
+  }
+
+  async recordAsyncPoll(
+    id: number,
+    result:
+      | { state: 'pending'; nextPollAt: number }
+      | { state: 'done'; status: string; detail: string; at: number },
+  ): Promise<void> {
+    this.guard(() => this.delivery.recordAsyncPoll(id, result));
+  }
+
+  async matchStats(destination?: string): Promise<MatchStats[]> {
+    return this.delivery.ledger.matchStats(destination);
   }
 
   async requestRebuild(now: number): Promise<{ rebuild: RebuildRecord; created: boolean }> {
