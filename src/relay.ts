@@ -11,6 +11,8 @@ import { TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/process
 import { startBackgroundThread, type BackgroundThread } from './engine/processing/thread-client.js';
 import { buildProcessingSetup } from './engine/processing/setup.js';
 import { DESTINATIONS } from './destinations/registry.js';
+import { destinationTraitsOf } from './mappings/destination-check.js';
+import { matchView } from './admin/match-view.js';
 import { createApp } from './http/app.js';
 import { Intake } from './ingest/intake.js';
 import { SourceDirectory } from './ingest/sources.js';
@@ -154,7 +156,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     async (config) => {
       const derived = {
         sources: new SourceDirectory(config.sources),
-        processing: buildProcessingSetup(config, env.MAPPINGS_DIR),
+        processing: buildProcessingSetup(config, env.MAPPINGS_DIR, destinationTraitsOf(DESTINATIONS)),
       };
       return derived;
     },
@@ -225,6 +227,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       previewAudience(store, live.derived.processing, live.config.audiences, request, clock.now()),
     deliveries: async (query) => store.searchDeliveryLog(await resolveDeliveryQuery(store, query)),
     deadLetters: (query) => store.deadLetters(query),
+    matches: () => matchView(store, live.config.destinations, DESTINATIONS),
     replay: async (ids, destination) => {
       const replayed = await store.replayDeadLetters(ids, destination, Date.now());
       background.wakeDelivery();

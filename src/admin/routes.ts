@@ -13,6 +13,7 @@ import {
 import { DeliverySearch, ReplayRequest } from './delivery-views.js';
 import type { ProfileView } from './profile-view.js';
 import { rebuildView, type RebuildView } from './rebuild-view.js';
+import type { MatchView } from './match-view.js';
 import type { DeadLetter, DeliveryLogEntry } from '../store/delivery-port.js';
 import { exceedsDepth, formatPath } from '../http/json-limits.js';
 import type { AudienceCondition } from '../mappings/audiences-schema.js';
@@ -38,6 +39,8 @@ export interface AdminDeps {
     limit: number;
   }) => Promise<DeadLetter[]>;
   replay: (ids: number[] | 'all', destination: string | undefined) => Promise<number>;
+  /** The ad platforms' match view: ledger sizes, adds/removes sent, invalid entries, async results. */
+  matches: () => Promise<MatchView>;
   /** Asks for a rebuild from the event log (or answers the one running: `created` false). */
   requestRebuild: () => Promise<{ rebuild: RebuildView; created: boolean }>;
 }
@@ -148,6 +151,10 @@ export function adminRouter(deps: AdminDeps): Router {
     if (!parsed.success) return badRequest(res, parsed.error);
     const entries = await deps.deliveries(parsed.data);
     res.json({ deliveries: entries.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) });
+  });
+
+  router.get('/matches', async (_req, res) => {
+    res.json(await deps.matches());
   });
 
   router.get('/dead-letters', async (req, res) => {

@@ -8,6 +8,7 @@ import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerDeliveries } from './commands/deliveries.js';
 import { registerExplain } from './commands/explain.js';
 import { registerFakes } from './commands/fakes.js';
+import { registerMatches } from './commands/matches.js';
 import { registerProfile } from './commands/profile.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerReload } from './commands/reload.js';
@@ -55,6 +56,7 @@ export function buildCli(): Command {
   registerProfile(program);
   registerDeliveries(program);
   registerDeadLetters(program);
+  registerMatches(program);
   registerStatus(program);
   registerReload(program);
   registerRebuild(program);

@@ -208,8 +208,8 @@ export interface DestinationType<Settings, Mapping, Prepared = undefined> {
   redactBody(body: unknown): unknown;
   /** Destinations whose requests are applied later: how to ask for, and read, the final result. */
   asyncResult?: {
-    /** How long after the request the first poll goes out, and then between polls. */
-    firstPollAfterMs: number;
+    /** How long after the request the first poll goes out (per destination, from its settings), then between polls. */
+    firstPollAfterMs: number | ((config: DestinationConfig<Settings, Mapping, Prepared>) => number);
     pollEveryMs: number;
     request(asyncId: string, config: DestinationConfig<Settings, Mapping, Prepared>): BuiltRequest;
     read(result: HttpResult): AsyncStatus;
@@ -249,6 +249,8 @@ export interface RegisteredDestination {
   fake?: FakeDefinition;
   /** The audiences a parsed mapping syncs. */
   audiencesOf(mapping: unknown): string[];
+  /** The traits a parsed mapping needs to hear about (synced ones and match-key traits). */
+  traitsOf(mapping: unknown): string[];
   /** Parses settings and mapping (throws a ZodError naming the fields) and binds them. */
   configure(settings: unknown, mapping: unknown): ConfiguredDestination;
 }
@@ -265,6 +267,7 @@ export function registerDestination<S, M, P = undefined>(
     mappingSchema: definition.mapping,
     ...(definition.fake ? { fake: definition.fake } : {}),
     audiencesOf: (mapping) => definition.subscriptions(mapping as M).audiences,
+    traitsOf: (mapping) => definition.subscriptions(mapping as M).traits,
     configure(rawSettings, rawMapping) {
       const parsed = {
         settings: definition.settings.parse(rawSettings),
@@ -296,7 +299,10 @@ export function registerDestination<S, M, P = undefined>(
         ...(asyncResult
           ? {
               asyncResult: {
-                firstPollAfterMs: asyncResult.firstPollAfterMs,
+                firstPollAfterMs:
+                  typeof asyncResult.firstPollAfterMs === 'number'
+                    ? asyncResult.firstPollAfterMs
+                    : asyncResult.firstPollAfterMs(config),
                 pollEveryMs: asyncResult.pollEveryMs,
                 request: (asyncId: string) => asyncResult.request(asyncId, config),
                 read: (result: HttpResult) => asyncResult.read(result),

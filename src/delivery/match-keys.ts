@@ -186,7 +186,7 @@ function isoCountry(raw: string): string | undefined {
 
 const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/gu;
 /** International phone numbers (`+1 (650) 555-0100`, `+4915112345678`): a `+`, then 8 to 15 digits. */
-const PHONE_IN_TEXT = /\+\d(?:[\s().-]?\d){7,14}/gu;
+const PHONE_IN_TEXT = /\+\d(?:[\s().-]{0,2}\d){7,14}/gu;
 
 /** The short form identifiers are shown in: `sha256:<first 16 hex>` of the normalised value. */
 export function redactedForm(value: string): string {

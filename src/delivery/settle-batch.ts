@@ -101,7 +101,8 @@ function resultsOf(entry: BatchEntry, state: EntryState, options: SettleOptions)
     retry.length = 0;
   }
   const results: DeliveryResult[] = [];
-  if (delivered.length > 0) {
+  // A request that only taught something (an upsert made to learn a record id) still records it.
+  if (delivered.length > 0 || Object.keys(state.remember).length > 0) {
     const sent = subset(entry.snapshot, delivered);
     // A ledger change counts only when every key its request carried was delivered.
     const hold: HoldChange = {};

@@ -1,4 +1,5 @@
 import express, { type Express, type Request, type Response } from 'express';
+import { appendFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -6,6 +7,25 @@ import type { AddressInfo } from 'node:net';
  * What every fake destination server shares: recording, a sliding-window rate limit that answers
  * 429 like the real API, and fault injection (5xx, timeouts, being down, latency) for tests.
  */
+
+/**
+ * When set, every request any fake receives is also appended to this file as one JSON line
+ * (`RequestRecordLine`), from every process: the test suite scans it for identifiers that must
+ * never reach an ad platform.
+ */
+export const FAKE_RECORD_FILE_ENV = 'RELAY_FAKE_RECORD_FILE';
+
+/** One line of the record file. Credentials are left out: the file is not a secret store. */
+export interface RequestRecordLine {
+  /** The destination type the fake imitates; null when it could not be told. */
+  type: string | null;
+  method: string;
+  path: string;
+  /** The query string without `?`, when there was one. */
+  query?: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
 
 export interface RecordedRequest {
   at: number;
@@ -57,6 +77,11 @@ export interface FakeServer {
 }
 
 export interface FakeKitOptions {
+  /**
+   * The destination type the fake imitates, for the record file. Default: the name of the folder
+   * (`src/destinations/<type>/`) of the module that starts the kit.
+   */
+  type?: string;
   port?: number;
   rateLimit: RateLimit;
   /** Answers a throttled request the way the vendor does (status 429, body, headers). */
@@ -67,13 +92,16 @@ export interface FakeKitOptions {
 }
 
 export async function startFakeKit(options: FakeKitOptions): Promise<FakeServer> {
+  const recordFile = process.env[FAKE_RECORD_FILE_ENV] || undefined;
+  // Read before the first await: the caller's module is still on the stack.
+  const type = recordFile === undefined ? null : (options.type ?? callerDestinationFolder());
   const requests: RecordedRequest[] = [];
   let faults: FaultSettings = {};
   let limit = options.rateLimit;
   let window: number[] = [];
   const random = seededRandom(options.seed ?? 42);
   const app = express();
-  app.use(express.json({ limit: '10mb' }));
+  app.use(express.json({ limit: '10mb', verify: keepRawBody }));
   app.use((req: Request, res: Response, next) => {
     const record: RecordedRequest = {
       at: Date.now(),
@@ -84,6 +112,7 @@ export async function startFakeKit(options: FakeKitOptions): Promise<FakeServer>
       status: 0,
     };
     requests.push(record);
+    if (recordFile !== undefined) appendRecordLine(recordFile, type, req, record);
     res.on('finish', () => {
       record.status = res.statusCode;
     });
@@ -136,6 +165,44 @@ export async function startFakeKit(options: FakeKitOptions): Promise<FakeServer>
         server.close(() => resolve());
       }),
   };
+}
+
+/** The bytes of a JSON request body as received, for fakes that verify a signature over them. */
+export function rawBodyOf(req: Request): Buffer | undefined {
+  return (req as { rawBody?: Buffer }).rawBody;
+}
+
+function keepRawBody(req: object, _res: unknown, body: Buffer): void {
+  (req as { rawBody?: Buffer }).rawBody = body;
+}
+
+/** Header names that carry credentials (Authorization, X-Api-Key, cookies, signatures...). */
+const CREDENTIAL_HEADER = /auth|key|token|secret|signature|cookie/i;
+
+function appendRecordLine(file: string, type: string | null, req: Request, record: RecordedRequest): void {
+  const queryAt = req.originalUrl.indexOf('?');
+  const line: RequestRecordLine = {
+    type,
+    method: record.method,
+    path: record.path,
+    ...(queryAt >= 0 ? { query: req.originalUrl.slice(queryAt + 1) } : {}),
+    headers: Object.fromEntries(
+      Object.entries(record.headers).filter(([name]) => !CREDENTIAL_HEADER.test(name)),
+    ),
+    body: record.body,
+  };
+  // One write per line, opened with O_APPEND: lines from concurrent test processes do not interleave.
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
+}
+
+/** `braze` when called from src/destinations/braze/fake-server.ts (or its compiled .js). */
+function callerDestinationFolder(): string | null {
+  const frames = (new Error().stack ?? '').split('\n');
+  for (const frame of frames) {
+    const match = /[\\/]destinations[\\/]([\w-]+)[\\/][\w.-]+\.[cm]?[jt]s\b/.exec(frame);
+    if (match) return match[1] ?? null;
+  }
+  return null;
 }
 
 function flattenHeaders(headers: Request['headers']): Record<string, string> {

@@ -67,7 +67,7 @@ export function audienceIssues(
     }
     for (const field of ['probability', 'order_value'] as const) {
       const trait = definition.value?.[field];
-      if (trait === undefined) continue;
+      if (trait === undefined || typeof trait === 'number') continue;
       const head = trait.split('.')[0] ?? trait;
       if (!Object.hasOwn(traits, head))
         issues.push({

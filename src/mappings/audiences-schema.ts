@@ -217,10 +217,15 @@ export const AudienceCondition: z.ZodType<AudienceCondition, unknown> = conditio
   .transform((fields) => toCondition(fields) ?? z.NEVER)
   .meta({ id: 'AudienceCondition', description: `One condition: ${KEY_LIST}` });
 
-/** `value:` names the traits budget ranking reads: expected value = probability x order value. */
+/**
+ * `value:` names the traits budget ranking reads: expected value = probability x order value. The
+ * order value may also be a constant amount (docs/budget.md).
+ */
 export const AudienceValue = z.strictObject({
   probability: TraitPath,
-  order_value: TraitPath,
+  order_value: z.union([TraitPath, z.number().finite().min(0, 'must not be negative')], {
+    error: 'must be a trait name or an amount such as 120',
+  }),
 });
 export type AudienceValue = z.infer<typeof AudienceValue>;
 

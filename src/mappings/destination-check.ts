@@ -7,6 +7,24 @@ export interface DestinationTypeSchemas {
   mappingSchema: z.ZodType;
   /** The audiences a parsed mapping syncs, to check they exist. */
   audiencesOf?: (mapping: unknown) => string[];
+  /** The traits a parsed mapping needs (synced and match-key traits), for processing to emit. */
+  traitsOf?: (mapping: unknown) => string[];
+}
+
+/**
+ * The traits each destination block needs, as its type reads the mapping: `traits:` and the traits
+ * its match keys come from (a phone number for an ad audience). Blocks of unknown types or invalid
+ * mappings need none (the loader refused them already).
+ */
+export function destinationTraitsOf(
+  types: Record<string, DestinationTypeSchemas>,
+): (block: DestinationBlock) => string[] {
+  return (block) => {
+    const type = types[block.type];
+    if (!type?.traitsOf) return [];
+    const parsed = type.mappingSchema.safeParse(mappingPart(block));
+    return parsed.success ? type.traitsOf(parsed.data) : [];
+  };
 }
 
 export interface DestinationIssue {

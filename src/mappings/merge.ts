@@ -1,4 +1,5 @@
 import { audienceIssues } from './audience-references.js';
+import { budgetIssues } from './budget-check.js';
 import { checkModelTraits, describeModelProblem } from './check.js';
 import { destinationIssues, type DestinationTypeSchemas } from './destination-check.js';
 import type { ConfigError } from './config-error.js';
@@ -53,6 +54,7 @@ export function mergeFiles(
   const audienceOrigin = new Map<string, ParsedFile>();
   const traitFile = new Map<string, ParsedFile>();
   const sourceFile = new Map<string, ParsedFile>();
+  const sectionFile = new Map<string, ParsedFile>();
   let hidden = 0;
   // Locating an error costs a walk from the root: past the cap, the rest are counted, not located.
   const duplicate = (file: ParsedFile, path: (string | number)[], message: string) => {
@@ -98,14 +100,17 @@ export function mergeFiles(
       destinationFile.set(name, file);
       config.destinations[name] = destination;
     }
-    for (const section of ['identity', 'events'] as const) {
+    for (const section of ['identity', 'events', 'budget', 'scores'] as const) {
       const value = file.content[section];
       if (value === undefined) continue;
       const firstFile = sectionOrigin.get(section);
       if (firstFile) duplicate(file, [section], `section "${section}" is already defined in ${firstFile}`);
       sectionOrigin.set(section, file.name);
+      sectionFile.set(section, file);
       if (section === 'identity') config.identity = file.content.identity ?? config.identity;
-      else config.events = file.content.events ?? config.events;
+      else if (section === 'events') config.events = file.content.events ?? config.events;
+      else if (section === 'budget') config.budget = file.content.budget;
+      else config.scores = file.content.scores ?? config.scores;
     }
   }
   const origins = {
@@ -135,6 +140,10 @@ export function mergeFiles(
     const path = issue.path.map((segment) => (typeof segment === 'symbol' ? String(segment) : segment));
     if (file) duplicate(file, ['destinations', issue.destination, ...path], issue.message);
   }
+  const budgetFile = sectionFile.get('budget');
+  if (config.budget && budgetFile)
+    for (const issue of budgetIssues(config.budget, config.audiences, config.traits, config.destinations))
+      duplicate(budgetFile, ['budget', ...issue.path], issue.message);
   // What the relay would otherwise only find when it builds the configuration: the model files.
   if (options.mappingsDir !== undefined)
     checkModelTraits(config.traits, options.mappingsDir, (trait, written, problem) => {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import '../lib/zod-messages.js';
 import { AudienceDefinition } from './audiences-schema.js';
+import { BudgetConfig } from './budget-schema.js';
 import { DestinationBlock } from './destinations-schema.js';
 import { BoundedDuration } from './duration-schema.js';
 import { Name } from './name.js';
+import { ScoresConfig } from './scores-schema.js';
 import { TraitDefinition } from './traits-schema.js';
 
 export { Name };
@@ -54,6 +56,8 @@ export const MappingFile = z.strictObject({
   traits: z.record(Name, TraitDefinition).optional(),
   audiences: z.record(Name, AudienceDefinition).optional(),
   destinations: z.record(Name, DestinationBlock).optional(),
+  budget: BudgetConfig.optional(),
+  scores: ScoresConfig.optional(),
 });
 export type MappingFile = z.infer<typeof MappingFile>;
 
@@ -68,6 +72,10 @@ export interface RelayConfig {
   audiences: Record<string, AudienceDefinition>;
   /** Destinations by name (docs/mappings.md, docs/delivery.md); each type's own keys are checked at load. */
   destinations: Record<string, DestinationBlock>;
+  /** Budget allocation (docs/budget.md); none unless a file has `budget:`. */
+  budget?: BudgetConfig;
+  /** Score drift monitoring (docs/budget.md "Score monitoring"); defaults unless a file has `scores:`. */
+  scores: ScoresConfig;
 }
 
 /** Named sections are objects without a prototype: no name (`constructor`...) can reach one. */
@@ -83,5 +91,6 @@ export function defaultRelayConfig(): RelayConfig {
     traits: namedSection(),
     audiences: namedSection(),
     destinations: namedSection(),
+    scores: ScoresConfig.parse({}),
   };
 }

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +7,9 @@ import { startFakeBraze, type FakeBraze } from '../../src/destinations/braze/fak
 import { startFakeHubspot, type FakeHubspot } from '../../src/destinations/hubspot/fake-server.js';
 import type { ProfileView } from '../../src/cli/api-types.js';
 import { type RunningRelay } from '../../src/relay.js';
-import { basicAuth, pickFreePort, WRITE_KEYS } from '../helpers/relay-process.js';
+import { basicAuth, WRITE_KEYS } from '../helpers/relay-process.js';
 import { startTestRelay } from '../helpers/in-process-relay.js';
-import { runCli, spawnCli } from './run-cli.js';
+import { runCli } from './run-cli.js';
 
 const ADMIN_TOKEN = 'admin-token-for-cli-tests-0001';
 const root = mkdtempSync(join(tmpdir(), 'relay-cli-'));
@@ -253,62 +252,5 @@ describe('audience-relay against a running relay', () => {
     const usage = await runCli(['replay'], env);
     expect(usage.code).toBe(1);
     expect(usage.stderr).toBe('audience-relay: replay needs --destination, --id or --all\n');
-  });
-});
-
-describe('audience-relay fakes', () => {
-  it('serves fake Braze and HubSpot on the given ports, prints each request, stops on SIGINT', async () => {
-    const [brazePort, hubspotPort] = [await pickFreePort(), await pickFreePort()];
-    const child = spawnCli([
-      'fakes',
-      '--braze-port',
-      String(brazePort),
-      '--hubspot-port',
-      String(hubspotPort),
-    ]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const closed = once(child, 'close');
-    const waitFor = async (text: string) => {
-      for (let tries = 0; !stdout.includes(text) && tries < 300; tries++) await delay(50);
-      expect(stdout, stderr).toContain(text);
-    };
-    try {
-      await waitFor('Ctrl-C stops');
-      expect(stdout).toContain(`http://127.0.0.1:${brazePort}  api key test-braze-key`);
-      expect(stdout).toContain(`http://127.0.0.1:${hubspotPort}  token test-hubspot-token`);
-      expect(stdout).toContain(`BRAZE_REST_ENDPOINT=http://127.0.0.1:${brazePort}`);
-
-      const braze = await fetch(`http://127.0.0.1:${brazePort}/users/track`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer test-braze-key' },
-        body: JSON.stringify({ attributes: [{ external_id: 'u1', segment_high_intent: true }] }),
-      });
-      expect(braze.status).toBe(201);
-      const hubspot = await fetch(`http://127.0.0.1:${hubspotPort}/crm/v3/objects/contacts/batch/upsert`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer test-hubspot-token' },
-        body: JSON.stringify({
-          inputs: [
-            { idProperty: 'email', id: 'ada@example.com', objectWriteTraceId: 't1', properties: { a: '1' } },
-          ],
-        }),
-      });
-      expect(hubspot.status).toBe(200);
-
-      await waitFor('POST /crm/v3/objects/contacts/batch/upsert');
-      await waitFor('POST /users/track');
-      expect(stdout).toMatch(/braze\s+201 {2}POST \/users\/track {2}1 attribute \(u1\): segment_high_intent/);
-      expect(stdout).toMatch(/hubspot\s+200 {2}POST \S+ {2}1 input \(sha256:[0-9a-f]{16}\): a/);
-      expect(stdout).not.toContain('ada@example.com');
-    } finally {
-      child.kill('SIGINT');
-      await closed;
-    }
-    expect(child.exitCode, stderr).toBe(0);
-    expect(stdout.trimEnd().split('\n').pop()).toBe('fakes stopped');
-    await expect(fetch(`http://127.0.0.1:${brazePort}/users/track`)).rejects.toThrow();
   });
 });

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { Explanation, ProfileView } from '../../src/cli/api-types.js';
 import { membershipLines } from '../../src/cli/commands/profile.js';
 import { renderExplanation } from '../../src/cli/explain-tree.js';
-import { requestLine } from '../../src/cli/fake-requests.js';
 import { table } from '../../src/cli/output.js';
 import { resolveTime } from '../../src/cli/time.js';
 
@@ -124,32 +123,5 @@ describe('CLI formatting', () => {
       '      ✗ lead_score > 80                             value 42',
       '      ✓ performed page at least 3 times within 48h  count ≥3, last 2025-03-01T11:00:00Z, flips 2025-03-03T11:00:00Z',
     ]);
-  });
-
-  it('summarizes fake destination requests with e-mails hashed', () => {
-    const base = { at: Date.parse('2025-03-01T12:00:00Z'), method: 'POST', headers: {} };
-    const braze = requestLine('braze', {
-      ...base,
-      path: '/users/track',
-      status: 201,
-      body: {
-        attributes: [
-          { external_id: 'u1', a: 1 },
-          { email: 'Ada@Example.com', b: 2 },
-        ],
-        events: [],
-      },
-    });
-    expect(braze).toMatch(
-      /^12:00:00 {2}braze {4}201 {2}POST \/users\/track {2}2 attributes \(u1, sha256:[0-9a-f]{16}\): a, b$/,
-    );
-    const hubspot = requestLine('hubspot', {
-      ...base,
-      path: '/x',
-      status: 429,
-      body: { inputs: [{ id: 'a@b.co' }] },
-    });
-    expect(hubspot).toMatch(/^12:00:00 {2}hubspot {2}429 {2}POST \/x {2}1 input \(sha256:[0-9a-f]{16}\)$/);
-    expect(`${braze}${hubspot}`).not.toMatch(/@/);
   });
 });

@@ -142,6 +142,26 @@ describe('settling a batch per key', () => {
     ]);
   });
 
+  it('what an answer taught is kept even when the request carried no key of the item', () => {
+    const entries = [entry('p1', { audiences: { list: true }, traits: {} })];
+    const results = settle(
+      entries,
+      { skipped: [], deferred: [{ item: 0, audiences: ['list'], reason: 'waiting for the record id' }] },
+      [
+        {
+          request: request([0], [{ audiences: [], traits: [] }]),
+          outcomes: [{ kind: 'ok', remember: { hubspot_record_id: '42' } }],
+        },
+      ],
+      options,
+    );
+    expect(results.map((r) => r.kind)).toEqual(['delivered', 'retry']);
+    expect(results[0]).toMatchObject({
+      sent: { audiences: {}, traits: {} },
+      remember: { hubspot_record_id: '42' },
+    });
+  });
+
   it('a ledger change counts only when every key of its part was delivered', () => {
     const entries = [entry('p1', { audiences: { a: true, b: true }, traits: {} })];
     const results = settle(

@@ -177,7 +177,8 @@ describe('braze destination against the fake', () => {
     n: number,
     audiences: Record<string, boolean>,
     traits: Record<string, unknown> = {},
-  ): DeliveryItem => deliveryItem({ profileId: `p${n}`, version: 1, identifiers: { userId: `u${n}` }, audiences, traits });
+  ): DeliveryItem =>
+    deliveryItem({ profileId: `p${n}`, version: 1, identifiers: { userId: `u${n}` }, audiences, traits });
 
   async function send(request: {
     url: string;

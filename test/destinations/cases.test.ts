@@ -22,6 +22,8 @@ interface DestinationCase {
     items: number[];
   }[];
   expectSkipped?: { item: number; reason: string }[];
+  /** Checked when present: the parts the build defers (`BuildResult.deferred`). */
+  expectDeferred?: unknown[];
   responses?: HttpResult[];
   expectOutcomes?: ItemOutcome[][];
   /** Per response, the destination-wide signal and report expected (absent = none). */
@@ -31,8 +33,13 @@ interface DestinationCase {
 
 const root = new URL('../../src/destinations/', import.meta.url).pathname;
 
+/** A type's folder: its own name, else the platform before the first `_` (`linkedin_dmp_segment` -> `linkedin`). */
+function caseFolder(type: string): string {
+  return existsSync(join(root, type)) ? type : (type.split('_')[0] ?? type);
+}
+
 for (const [type, destination] of Object.entries(DESTINATIONS)) {
-  const dir = join(root, type, 'cases');
+  const dir = join(root, caseFolder(type), 'cases');
   const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.json')) : [];
   describe(`destination ${type}`, () => {
     it('has case files', () => {
@@ -50,6 +57,7 @@ for (const [type, destination] of Object.entries(DESTINATIONS)) {
           if (expected.headers) expect(built.requests[index]?.headers).toMatchObject(expected.headers);
         });
         expect(built.skipped).toEqual(testCase.expectSkipped ?? []);
+        if (testCase.expectDeferred) expect(built.deferred ?? []).toEqual(testCase.expectDeferred);
         (testCase.responses ?? []).forEach((response, index) => {
           const request = built.requests[index];
           if (!request) throw new Error(`case has a response for request ${index}, which was not built`);

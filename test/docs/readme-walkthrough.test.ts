@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RELAY_URL } from '../../src/cli/admin-client.js';
-import { pickFreePort, REPO_ROOT, startRelayProcess, type RelayProcess } from '../helpers/relay-process.js';
+import { recordingEnv } from '../helpers/fake-recording.js';
+import { REPO_ROOT, startRelayProcess, type RelayProcess } from '../helpers/relay-process.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { codeBlocks } from './markdown.js';
 import { shellCommands, type ShellCommand } from './shell.js';
@@ -63,7 +64,8 @@ function shortened(words: string[]): string {
 const root = makeTempDir('relay-readme-');
 const shellEnv: Record<string, string> = {};
 let relay: RelayProcess | undefined;
-let fakes: { child: ChildProcess; output: () => string; brazeUrl: string; hubspotUrl: string } | undefined;
+/** `endpoints`: the variables the fakes' banner says to start the relay with. */
+let fakes: { child: ChildProcess; output: () => string; endpoints: Record<string, string> } | undefined;
 
 afterAll(async () => {
   await relay?.stop();
@@ -117,9 +119,7 @@ function assignments(words: string[]): { env: Record<string, string>; rest: stri
 
 async function startRelay(env: Record<string, string>): Promise<void> {
   await relay?.stop();
-  const destinations: Record<string, string> = fakes
-    ? { BRAZE_REST_ENDPOINT: fakes.brazeUrl, HUBSPOT_ENDPOINT: fakes.hubspotUrl }
-    : {};
+  const destinations: Record<string, string> = fakes?.endpoints ?? {};
   relay = await startRelayProcess({
     storeUrl: `sqlite:${join(root, 'relay.db')}`,
     env: { ...destinations, ...env },
@@ -128,27 +128,25 @@ async function startRelay(env: Record<string, string>): Promise<void> {
 }
 
 async function startFakes(args: string[]): Promise<void> {
-  const [brazePort, hubspotPort] = [await pickFreePort(), await pickFreePort()];
-  const child = spawn(
-    process.execPath,
-    [BIN, ...args, '--braze-port', String(brazePort), '--hubspot-port', String(hubspotPort)],
-    { cwd: REPO_ROOT, env: baseEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [BIN, ...args, '--ports-from', '0'], {
+    cwd: REPO_ROOT,
+    env: { ...baseEnv(), ...recordingEnv() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  fakes = {
-    child,
-    output: () => output,
-    brazeUrl: `http://127.0.0.1:${brazePort}`,
-    hubspotUrl: `http://127.0.0.1:${hubspotPort}`,
-  };
+  fakes = { child, output: () => output, endpoints: {} };
   const deadline = Date.now() + WAIT_MS;
   while (!output.includes('Ctrl-C stops')) {
     if (child.exitCode !== null || Date.now() > deadline)
       throw new Error(`the fakes did not start: ${output}`);
     await delay(50);
   }
+  // `  DESTINATIONS_ENABLED=true BRAZE_REST_ENDPOINT=http://127.0.0.1:<port> ... npm start`
+  const start = /^\s*(DESTINATIONS_ENABLED=true .*)npm start$/m.exec(output)?.[1] ?? '';
+  const { DESTINATIONS_ENABLED: _enabled, ...endpoints } = assignments(start.trim().split(/\s+/)).env;
+  fakes.endpoints = endpoints;
 }
 
 /** The README: "the fakes print a Braze /users/track request with segment_high_intent ... and a HubSpot upsert". */

@@ -1,9 +1,10 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEnv } from '../../src/config/env.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { startRelay, type RunningRelay } from '../../src/relay.js';
+import { logRecordFile } from './fake-recording.js';
 import { REPO_ROOT } from './relay-process.js';
 
 export interface TestRelayOptions {
@@ -41,8 +42,18 @@ export async function startTestRelay(
       ...options.env,
     }),
     processEnv: options.processEnv ?? {},
-    logger: createLogger({ level: 'silent' }),
+    logger: options.clock ? recordingLogger() : createLogger({ level: 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   return Object.assign(relay, { mappingsDir });
+}
+
+/**
+ * Inline relays (on a clock) log everything into the suite's log record (test/global-setup.ts) when
+ * there is one. A threaded relay stays silent: its background thread would log to the test's stdout.
+ */
+function recordingLogger() {
+  const file = logRecordFile();
+  if (!file) return createLogger({ level: 'silent' });
+  return createLogger({ level: 'debug' }, { write: (line: string) => appendFileSync(file, line) });
 }

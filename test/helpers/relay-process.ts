@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { logLineRecorder, logRecordFile } from './fake-recording.js';
 
 /** The repository root, derived from this file's location (test/helpers/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -120,13 +121,15 @@ async function spawnOnPort(
   mappingsDir: string,
   options: RelayProcessOptions,
 ): Promise<RelayProcess> {
+  // While the suite records logs (test/global-setup.ts), the relay logs everything, into the record.
+  const recordFile = logRecordFile();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     PORT: String(port),
     HOST: '127.0.0.1',
     STORE_URL: options.storeUrl,
     MAPPINGS_DIR: mappingsDir,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: recordFile ? 'debug' : 'silent',
   };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
   if (options.adminToken) env.ADMIN_TOKEN = options.adminToken;
@@ -134,10 +137,16 @@ async function spawnOnPort(
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', recordFile ? 'pipe' : 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  if (recordFile) {
+    for (const stream of [child.stdout, child.stderr]) {
+      const recorder = logLineRecorder(recordFile);
+      stream?.setEncoding('utf8').on('data', recorder.write).on('end', recorder.flush);
+    }
+  }
   const exited = once(child, 'close').then(() => undefined);
   const url = `http://127.0.0.1:${port}`;
   const signalAndWait = async (signal: NodeJS.Signals) => {

@@ -1,5 +1,6 @@
 import type { DestinationType } from '../../delivery/destination.js';
 import { classify } from './classify.js';
+import { describeBrazeRequest } from './fake-description.js';
 import { brazeLimits } from './limits.js';
 import { buildBatch } from './payload.js';
 import { redactBody } from './redact.js';
@@ -16,4 +17,14 @@ export const brazeDestination: DestinationType<BrazeSettings, BrazeMapping> = {
   buildBatch: (items, config) => buildBatch(items, config),
   classify: (result, request) => classify(result, request),
   redactBody,
+  fake: {
+    port: 4101,
+    credential: 'test-braze-key',
+    endpointEnv: 'BRAZE_REST_ENDPOINT',
+    start: async ({ port }) => {
+      const { startFakeBraze } = await import('./fake-server.js');
+      return startFakeBraze({ port, apiKey: 'test-braze-key' });
+    },
+    describe: describeBrazeRequest,
+  },
 };

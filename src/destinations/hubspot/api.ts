@@ -1,15 +1,14 @@
 import { z } from 'zod';
 
 /**
- * HubSpot CRM v3 wire shapes, shared by the payload builder, the classifier and the fake server.
+ * HubSpot CRM wire shapes (contacts batch upsert, lists), shared by the payload builders, the
+ * classifier, `prepare` and the fake server. Paths: paths.ts.
  * Response fields are all optional: HubSpot documents its error body as "treat every field as
  * optional", and the classifier must never throw on an odd body.
  * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/batch/upsert-contacts
+ * https://developers.hubspot.com/docs/api-reference/2026-03/crm/lists/memberships/update-list-memberships
  * https://developers.hubspot.com/docs/api-reference/error-handling
  */
-
-/** `POST /crm/v3/objects/contacts/batch/upsert`. */
-export const UPSERT_PATH = '/crm/v3/objects/contacts/batch/upsert';
 
 /** Inputs per batch request [doc: "objects_per_request 100"; code: `MAX_HUBSPOT_BATCH_SIZE = 100`]. */
 export const MAX_INPUTS = 100;
@@ -78,4 +77,61 @@ export function readBatchResponse(body: unknown): BatchResponse {
 export function readInputs(body: unknown): UpsertInput[] {
   const parsed = UpsertBody.safeParse(body);
   return parsed.success ? parsed.data.inputs : [];
+}
+
+/** A list definition, as `GET` by name or id and `POST` (create) answer it inside `{ list }`. */
+export const ListDefinition = z.object({
+  listId: z.union([z.string(), z.number()]).transform(String),
+  name: z.string().optional().catch(undefined),
+  objectTypeId: z.string().optional().catch(undefined),
+  /** `MANUAL` | `SNAPSHOT` | `DYNAMIC`: only the first two take membership writes. */
+  processingType: z.string().optional().catch(undefined),
+});
+export type ListDefinition = z.infer<typeof ListDefinition>;
+
+export const ListAnswer = z.object({ list: ListDefinition });
+
+/** `PUT .../lists/{listId}/memberships/add-and-remove`: HubSpot record ids, as strings. */
+export const MembershipChange = z.object({
+  recordIdsToAdd: z.array(z.string()),
+  recordIdsToRemove: z.array(z.string()),
+});
+export type MembershipChange = z.infer<typeof MembershipChange>;
+
+const ids = z
+  .array(z.union([z.string(), z.number()]).transform(String))
+  .optional()
+  .catch(undefined);
+
+/**
+ * A membership answer (200). HubSpot's older schema spells the added ids `recordsIdsAdded`, the
+ * 2026-03 one `recordIdsAdded`: both are read. `recordIdsAlreadyMember` appears in some schemas
+ * (unconfirmed). Ids that do not exist (or, per the docs, are already members) are in
+ * `recordIdsMissing`.
+ */
+export const MembershipAnswer = z
+  .object({
+    recordIdsMissing: ids,
+    recordIdsRemoved: ids,
+    recordIdsAdded: ids,
+    recordsIdsAdded: ids,
+    recordIdsAlreadyMember: ids,
+  })
+  .transform((answer) => ({
+    missing: new Set(answer.recordIdsMissing ?? []),
+    removed: new Set(answer.recordIdsRemoved ?? []),
+    added: new Set([...(answer.recordIdsAdded ?? []), ...(answer.recordsIdsAdded ?? [])]),
+    alreadyMember: new Set(answer.recordIdsAlreadyMember ?? []),
+  }));
+export type MembershipAnswer = z.infer<typeof MembershipAnswer>;
+
+export function readMembershipAnswer(body: unknown): MembershipAnswer {
+  const parsed = MembershipAnswer.safeParse(body);
+  return parsed.success ? parsed.data : MembershipAnswer.parse({});
+}
+
+/** The membership change of a request this destination built, or undefined for an upsert. */
+export function readMembershipChange(body: unknown): MembershipChange | undefined {
+  const parsed = MembershipChange.safeParse(body);
+  return parsed.success ? parsed.data : undefined;
 }

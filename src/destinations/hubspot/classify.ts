@@ -1,12 +1,21 @@
-import type { BuiltRequest, HttpResult, ItemOutcome } from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
 import { assertNever } from '../../lib/assert-never.js';
-import { readError, readInputs, type UpsertInput } from './api.js';
+import {
+  readError,
+  readInputs,
+  readMembershipChange,
+  type MembershipChange,
+  type UpsertInput,
+} from './api.js';
+import { outcomesOfMembershipAnswer } from './membership-outcomes.js';
 import { describe, outcomesOfBatchAnswer, outcomesOfRefusedBatch } from './multi-status.js';
 import { rateLimitWaitMs, retryAfterMs } from './timing.js';
 
 /**
- * A HubSpot answer -> one outcome per item of the request (the table in README.md "Outcomes", from
- * HubSpot's documented statuses below). Pure: the only clock is the response's `Date` header.
+ * A HubSpot answer -> one outcome per item of the request, plus a destination signal for a 429
+ * (throttled) or a 401 (credentials): the table in README.md "Outcomes", from HubSpot's documented
+ * statuses below. Works for both request kinds this destination builds: the contacts batch upsert
+ * and the list membership add-and-remove. Pure: the only clock is the response's `Date` header.
  */
 
 const ERRORS_DOC = 'https://developers.hubspot.com/docs/api-reference/error-handling';
@@ -15,18 +24,29 @@ const LIMITS_DOC = 'https://developers.hubspot.com/docs/developer-tooling/platfo
 type Rule =
   /** Retry; wait `Retry-After` if sent, else `defaultMs`, and never less than `minMs`. */
   | { action: 'retry'; defaultMs?: number; minMs?: number; doc: string }
-  /** 429: wait by the rate-limit policy the body names. */
+  /** 429: pause the destination and retry, waiting by the rate-limit policy the body names. */
   | { action: 'throttle'; doc: string }
+  /** 401: the token was refused: pause the destination, retry the items (never dead-letter them). */
+  | { action: 'credentials'; doc: string }
   /** 400: reject the inputs the error names, retry the others; reject all if it names none. */
   | { action: 'refused'; doc: string }
-  | { action: 'reject'; hint?: string; doc: string };
+  | { action: 'reject'; hint?: string; listHint?: string; doc: string };
 
 /** HubSpot's status codes, as documented. Statuses not listed: 2xx per input, 4xx reject, 5xx retry. */
 export const STATUS_RULES: Readonly<Partial<Record<number, Rule>>> = {
   400: { action: 'refused', doc: ERRORS_DOC },
-  401: { action: 'reject', hint: 'check the token', doc: ERRORS_DOC },
-  403: { action: 'reject', hint: 'the token lacks a scope (crm.objects.contacts.write)', doc: ERRORS_DOC },
-  404: { action: 'reject', doc: ERRORS_DOC },
+  401: { action: 'credentials', doc: ERRORS_DOC },
+  403: {
+    action: 'reject',
+    hint: 'the token lacks a scope (crm.objects.contacts.write)',
+    listHint: 'the token lacks a scope (crm.lists.write)',
+    doc: ERRORS_DOC,
+  },
+  404: {
+    action: 'reject',
+    listHint: 'the list is gone from HubSpot: reload the mapping to find or create it again',
+    doc: ERRORS_DOC,
+  },
   408: { action: 'retry', doc: ERRORS_DOC },
   409: { action: 'reject', doc: ERRORS_DOC },
   414: { action: 'reject', doc: ERRORS_DOC },
@@ -43,16 +63,19 @@ export const STATUS_RULES: Readonly<Partial<Record<number, Rule>>> = {
   521: { action: 'retry', defaultMs: 3_000, doc: ERRORS_DOC },
 };
 
-export function classify(result: HttpResult, request: BuiltRequest): ItemOutcome[] {
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => outcome);
+/** What a request this destination built carries: upsert inputs or one list's membership change. */
+type Carried = { kind: 'upsert'; inputs: UpsertInput[] } | { kind: 'membership'; change: MembershipChange };
+
+export function classify(result: HttpResult, request: BuiltRequest): Classified {
+  const all = (outcome: ItemOutcome): Classified => ({ items: request.items.map(() => outcome) });
   switch (result.kind) {
     case 'timeout':
-      // The upsert may have been applied; resending it is harmless (same e-mail, same values).
+      // Both calls are idempotent (upsert by e-mail, set membership): resending is harmless.
       return all({ kind: 'retry', reason: 'timeout: HubSpot did not answer in time' });
     case 'network':
       return all({ kind: 'retry', reason: `network error: ${result.message}` });
     case 'response':
-      return classifyResponse(result, request);
+      return classifyResponse(result, request, carriedBy(request));
     default:
       return assertNever(result, 'HTTP result');
   }
@@ -61,31 +84,52 @@ export function classify(result: HttpResult, request: BuiltRequest): ItemOutcome
 function classifyResponse(
   response: Extract<HttpResult, { kind: 'response' }>,
   request: BuiltRequest,
-): ItemOutcome[] {
+  carried: Carried,
+): Classified {
   const { status, headers, body } = response;
   const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => outcome);
   const rule = ruleFor(status);
   const error = readError(body);
+  const reason = describe(status, error);
   switch (rule.action) {
     case 'ok-per-input':
-      return outcomesOfBatchAnswer(status, body, inputsOf(request));
+      return {
+        items:
+          carried.kind === 'upsert'
+            ? outcomesOfBatchAnswer(status, body, carried.inputs)
+            : outcomesOfMembershipAnswer(body, carried.change, request.items.length),
+      };
     case 'refused':
-      return outcomesOfRefusedBatch(status, body, inputsOf(request));
-    case 'throttle':
-      return all({
-        kind: 'retry',
-        reason: describe(status, error),
-        afterMs: rateLimitWaitMs(headers, error),
-      });
+      return {
+        items:
+          carried.kind === 'upsert'
+            ? outcomesOfRefusedBatch(status, body, carried.inputs)
+            : all({ kind: 'reject', reason }),
+      };
+    case 'throttle': {
+      const forMs = rateLimitWaitMs(headers, error);
+      return {
+        items: all({ kind: 'retry', reason, afterMs: forMs }),
+        signal: { kind: 'throttled', forMs, reason },
+      };
+    }
+    case 'credentials': {
+      const refused = `${reason} (check the token)`;
+      return {
+        items: all({ kind: 'retry', reason: refused }),
+        signal: { kind: 'credentials', reason: refused },
+      };
+    }
     case 'retry': {
       const wait = retryAfterMs(headers) ?? rule.defaultMs;
       const afterMs = rule.minMs === undefined ? wait : Math.max(wait ?? 0, rule.minMs);
-      const reason = describe(status, error);
-      return all(afterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs });
+      return {
+        items: all(afterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs }),
+      };
     }
     case 'reject': {
-      const hint = rule.hint === undefined ? '' : ` (${rule.hint})`;
-      return all({ kind: 'reject', reason: `${describe(status, error)}${hint}` });
+      const hint = carried.kind === 'membership' ? (rule.listHint ?? rule.hint) : rule.hint;
+      return { items: all({ kind: 'reject', reason: hint === undefined ? reason : `${reason} (${hint})` }) };
     }
     default:
       return assertNever(rule, 'status rule');
@@ -98,16 +142,18 @@ function ruleFor(status: number): Rule | { action: 'ok-per-input' } {
   if (status >= 200 && status < 300) return { action: 'ok-per-input' };
   if (status >= 500 && status < 600) return { action: 'retry', doc: ERRORS_DOC };
   if (status >= 400 && status < 500) return { action: 'reject', doc: ERRORS_DOC };
-  return { action: 'reject', hint: 'unexpected status for a batch upsert', doc: ERRORS_DOC };
+  return { action: 'reject', hint: 'unexpected status for a HubSpot write', doc: ERRORS_DOC };
 }
 
-/** The inputs in `request.items` order. A request this module did not build is a bug. */
-function inputsOf(request: BuiltRequest): UpsertInput[] {
+/** The request's inputs or membership change, in `request.items` order. A foreign request is a bug. */
+function carriedBy(request: BuiltRequest): Carried {
+  const change = readMembershipChange(request.body);
+  if (change !== undefined) return { kind: 'membership', change };
   const inputs = readInputs(request.body);
   if (inputs.length !== request.items.length) {
     throw new Error(
       `hubspot classify: request has ${request.items.length} items but ${inputs.length} inputs`,
     );
   }
-  return inputs;
+  return { kind: 'upsert', inputs };
 }

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { sha256Hex } from '../../lib/hash.js';
 import { rateWindowOf, startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
-import { MAX_INPUTS, UPSERT_PATH } from './api.js';
+import { MAX_INPUTS } from './api.js';
+import { fakeLists, type ListSeed } from './fake-lists.js';
+import { VERSION_PATTERN } from './paths.js';
 
 /**
  * A local HubSpot for tests and benches, faithful to HubSpot's documentation (README.md "API and
  * limits"): contacts batch upsert by e-mail, bearer auth, the 100-input limit, duplicate-id refusal,
- * per-input validation answered 207, and the ten-secondly rate limit answered 429 with HubSpot's body
- * and headers.
+ * per-input validation answered 207, the ten-secondly rate limit answered 429 with HubSpot's body
+ * and headers, and the lists API (fake-lists.ts). Every route answers on the `v3` paths and on the
+ * date-versioned ones (`/crm/objects/2026-03/...`, `/crm/lists/2026-03/...`).
  */
 
 export interface FakeHubspotOptions {
@@ -18,6 +22,8 @@ export interface FakeHubspotOptions {
   rateLimit?: RateLimit;
   /** Seed for fault injection. */
   seed?: number;
+  /** Lists that exist from the start (and again after `reset`). */
+  lists?: ListSeed[];
 }
 
 export interface FakeHubspot extends FakeServer {
@@ -25,6 +31,10 @@ export interface FakeHubspot extends FakeServer {
   contact(email: string): Record<string, string> | undefined;
   /** Answer the next upserts 200 with `results: []` and `errors: []` and write nothing. */
   setSilentFailure(on: boolean): void;
+  /** A contact's record id, or undefined if it was never written. */
+  recordId(email: string): string | undefined;
+  /** The e-mails of the contacts in the list with this name, sorted; undefined without such a list. */
+  listMembers(name: string): string[] | undefined;
 }
 
 interface StoredContact {
@@ -47,7 +57,13 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
   const token = options.token ?? FAKE_HUBSPOT_TOKEN;
   let silentFailure = false;
   const contacts = new Map<string, StoredContact>();
-  let nextId = 1001;
+  const emailsById = new Map<string, string>();
+  /** Stable per e-mail (a hash), so a contact written again after `reset` keeps its id. */
+  const recordIdFor = (email: string) => {
+    let id = 1_000_000 + (Number.parseInt(sha256Hex(email).slice(0, 8), 16) % 9_000_000);
+    while (emailsById.has(String(id)) && emailsById.get(String(id)) !== email) id += 1;
+    return String(id);
+  };
 
   const rateHeaders = (res: Response) => {
     const window = rateWindowOf(res);
@@ -60,7 +76,13 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
       .status(status)
       .json({ status: 'error', message, correlationId: randomUUID(), category, ...extra });
 
-  const upsert = (req: Request, res: Response) => {
+  const lists = fakeLists({
+    seeds: options.lists ?? [],
+    fail,
+    recordExists: (recordId) => emailsById.has(recordId),
+  });
+
+  const authenticated = (req: Request, res: Response, next: NextFunction) => {
     rateHeaders(res);
     if (req.headers.authorization !== `Bearer ${token}`) {
       return fail(
@@ -70,6 +92,21 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
         'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
       );
     }
+    next();
+  };
+  /** `/crm/objects/{version}/...` and `/crm/lists/{version}/...` exist for date versions only. */
+  const knownVersion = (req: Request, res: Response, next: NextFunction) => {
+    const version = String(req.params.version);
+    if (version !== 'v3' && VERSION_PATTERN.test(version)) return next();
+    fail(
+      res,
+      404,
+      'OBJECT_NOT_FOUND',
+      `Unable to route ${req.method} ${req.path}: unknown version ${version}`,
+    );
+  };
+
+  const upsert = (req: Request, res: Response) => {
     const inputs = (req.body as { inputs?: unknown } | undefined)?.inputs;
     if (!Array.isArray(inputs))
       return fail(res, 400, 'VALIDATION_ERROR', 'Invalid input JSON: "inputs" is required');
@@ -106,11 +143,12 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
       const now = new Date().toISOString();
       const existing = contacts.get(email);
       const contact = existing ?? {
-        id: String(nextId++),
+        id: recordIdFor(email),
         properties: { email },
         createdAt: now,
         updatedAt: now,
       };
+      emailsById.set(contact.id, email);
       for (const [name, value] of Object.entries(properties)) {
         if (value === '') delete contact.properties[name];
         else contact.properties[name] = value;
@@ -152,7 +190,12 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
       });
     },
     routes: (app) => {
-      app.post(UPSERT_PATH, upsert);
+      app.use('/crm', authenticated);
+      app.use(['/crm/objects/:version', '/crm/lists/:version'], knownVersion);
+      app.post('/crm/v3/objects/contacts/batch/upsert', upsert);
+      app.post('/crm/objects/:version/contacts/batch/upsert', upsert);
+      lists.mount(app, '/crm/v3/lists');
+      lists.mount(app, '/crm/lists/:version');
       app.use((req, res) => fail(res, 404, 'OBJECT_NOT_FOUND', `Unable to route ${req.method} ${req.path}`));
     },
   });
@@ -162,6 +205,8 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
     reset: () => {
       kit.reset();
       contacts.clear();
+      emailsById.clear();
+      lists.reset();
       silentFailure = false;
     },
     contact: (email) => {
@@ -171,6 +216,12 @@ export async function startFakeHubspot(options: FakeHubspotOptions = {}): Promis
     setSilentFailure: (on) => {
       silentFailure = on;
     },
+    recordId: (email) => contacts.get(email.trim().toLowerCase())?.id,
+    listMembers: (name) =>
+      lists
+        .members(name)
+        ?.map((recordId) => emailsById.get(recordId) ?? `record ${recordId}`)
+        .sort(),
   };
 }
 

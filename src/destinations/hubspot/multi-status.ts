@@ -6,6 +6,7 @@ import {
   type HubspotError,
   type UpsertInput,
 } from './api.js';
+import { RECORD_ID } from './memory.js';
 import { redactText } from './redact.js';
 
 /**
@@ -33,11 +34,14 @@ export function outcomesOfBatchAnswer(status: number, body: unknown, inputs: Ups
   const written = writtenInputs(results, inputs);
   const allWritten = results.length >= inputs.length - rejected;
   const missing = missingReason(status, results.length, errors.length, unattributed);
-  return inputs.map(
-    (_input, position): ItemOutcome =>
-      outcomes[position] ??
-      (allWritten || written.has(position) ? { kind: 'ok' } : { kind: 'retry', reason: missing }),
-  );
+  return inputs.map((_input, position): ItemOutcome => {
+    const decided = outcomes[position];
+    if (decided !== undefined) return decided;
+    if (!allWritten && !written.has(position)) return { kind: 'retry', reason: missing };
+    // The record id is what list membership needs; the core keeps it for the profile.
+    const recordId = written.get(position);
+    return recordId === undefined ? { kind: 'ok' } : { kind: 'ok', remember: { [RECORD_ID]: recordId } };
+  });
 }
 
 /**
@@ -86,17 +90,20 @@ function namedInputs(error: HubspotError, inputs: UpsertInput[]): number[] {
   return named;
 }
 
-function writtenInputs(results: BatchResult[], inputs: UpsertInput[]): Set<number> {
-  const traceIds = new Set<string>();
-  const emails = new Set<string>();
+/** Input position -> its record id (or undefined when the result has none), for inputs in `results`. */
+function writtenInputs(results: BatchResult[], inputs: UpsertInput[]): Map<number, string | undefined> {
+  const byTraceId = new Map<string, string | undefined>();
+  const byEmail = new Map<string, string | undefined>();
   for (const result of results) {
-    if (result.objectWriteTraceId !== undefined) traceIds.add(result.objectWriteTraceId);
+    if (result.objectWriteTraceId !== undefined) byTraceId.set(result.objectWriteTraceId, result.id);
     const email = result.properties?.email;
-    if (typeof email === 'string') emails.add(email.trim().toLowerCase());
+    if (typeof email === 'string') byEmail.set(email.trim().toLowerCase(), result.id);
   }
-  const written = new Set<number>();
+  const written = new Map<number, string | undefined>();
   inputs.forEach((input, position) => {
-    if (traceIds.has(input.objectWriteTraceId) || emails.has(input.id)) written.add(position);
+    if (byTraceId.has(input.objectWriteTraceId))
+      written.set(position, byTraceId.get(input.objectWriteTraceId));
+    else if (byEmail.has(input.id)) written.set(position, byEmail.get(input.id));
   });
   return written;
 }

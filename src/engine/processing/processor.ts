@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { aliasTargetsOf, identifiersOf } from '../../identity/identifiers.js';
 import { lookupKeysOf } from '../../identity/working-set.js';
+import { sentByRelay } from '../../ingest/loop-guard.js';
 import type { Identifier } from '../../mappings/schema.js';
 import type { RelayStore, StoredEvent } from '../../store/port.js';
 import type { IdentifierRef, ProcessingCommit } from '../../store/profile-port.js';
@@ -58,7 +59,9 @@ export class EventProcessor {
     return events.length;
   }
 
-  private async processEvents(events: StoredEvent[]): Promise<ProcessingCommit> {
+  private async processEvents(stored: StoredEvent[]): Promise<ProcessingCommit> {
+    // Loop guard (docs/processing.md): what the relay sent itself is stored but applied to nobody.
+    const events = stored.filter((event) => !this.isRelayEcho(event));
     const setup = this.deps.setup();
     const now = this.deps.clock.now();
     const refs = events.map((event) => ({
@@ -101,11 +104,17 @@ export class EventProcessor {
       }
       profileEvents.push({ profileId: profile.id, seq: event.seq, eventTime: event.eventTime });
     });
-    const last = events[events.length - 1] as StoredEvent;
+    const last = stored[stored.length - 1] as StoredEvent;
     const commit = workingSet.toCommit({ name: TRAITS_CURSOR, seq: last.seq }, profileEvents);
     // A profile merged away later in the batch is in no audience: its earlier changes are void.
     const memberships = settled.memberships.filter((c) => workingSet.liveId(c.profileId) === c.profileId);
     return { ...commit, outbox: settled.outbox, memberships };
+  }
+
+  private isRelayEcho(event: StoredEvent): boolean {
+    if (!sentByRelay(event.body)) return false;
+    this.deps.metrics.relayEchoEventsTotal.inc({ source: event.source });
+    return true;
   }
 
   /** Late events are kept and counted but skip windowed traits (the engine decides that). */

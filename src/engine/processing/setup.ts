@@ -13,7 +13,14 @@ import type { ProcessingSetup } from './processor.js';
  * that holds the mappings folder (so `models/p.json` sits beside `mappings/`), and a model file's
  * content is part of its trait's hash. Throws (naming the file and field) when a model is invalid.
  */
-export function buildProcessingSetup(config: RelayConfig, mappingsDir: string): ProcessingSetup {
+/** The traits a destination block syncs, as its destination type reads its mapping (match-key traits too). */
+export type DestinationTraits = (block: RelayConfig['destinations'][string]) => string[];
+
+export function buildProcessingSetup(
+  config: RelayConfig,
+  mappingsDir: string,
+  destinationTraits: DestinationTraits = traitsNamedInBlock,
+): ProcessingSetup {
   const root = dirname(resolve(mappingsDir));
   const modelPath = (file: string) => (isAbsolute(file) ? file : resolve(root, file));
   const loadModel = (file: string) => loadModelFile(modelPath(file));
@@ -37,7 +44,7 @@ export function buildProcessingSetup(config: RelayConfig, mappingsDir: string): 
   return {
     identifiers: config.identity.identifiers,
     rules: createAudienceRules(config.audiences),
-    syncedTraits: syncedTraitsOf(config),
+    syncedTraits: syncedTraitsOf(config, destinationTraits),
     traits: {
       engine: createTraitEngine(defs, { loadModel }),
       single,
@@ -48,14 +55,23 @@ export function buildProcessingSetup(config: RelayConfig, mappingsDir: string): 
 }
 
 /** Every trait or trait path some destination syncs. */
-export function syncedTraitsOf(config: RelayConfig): string[] {
+export function syncedTraitsOf(
+  config: RelayConfig,
+  destinationTraits: DestinationTraits = traitsNamedInBlock,
+): string[] {
   const names = new Set<string>();
-  for (const destination of Object.values(config.destinations ?? {})) {
-    const traits = (destination as { traits?: unknown }).traits;
-    if (Array.isArray(traits)) for (const name of traits) names.add(String(name));
-    else if (traits && typeof traits === 'object') for (const name of Object.keys(traits)) names.add(name);
+  for (const block of Object.values(config.destinations ?? {})) {
+    for (const name of destinationTraits(block)) names.add(name);
   }
   return [...names].sort();
+}
+
+/** The traits a block names under `traits:` (a list, or a map keyed by trait). */
+function traitsNamedInBlock(block: RelayConfig['destinations'][string]): string[] {
+  const traits = (block as { traits?: unknown }).traits;
+  if (Array.isArray(traits)) return traits.map(String);
+  if (traits && typeof traits === 'object') return Object.keys(traits);
+  return [];
 }
 
 /** The hash of every definition in force, keyed `trait:<name>` / `audience:<name>` (what backfills follow). */

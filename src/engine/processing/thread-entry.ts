@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LiveConfig } from '../../config/live-config.js';
 import { DESTINATIONS } from '../../destinations/registry.js';
+import { destinationTraitsOf } from '../../mappings/destination-check.js';
 import { systemClock } from '../../lib/clock.js';
 import { createLogger } from '../../lib/logger.js';
 import { formatConfigError } from '../../mappings/load.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const live = new LiveConfig(
     data.env.MAPPINGS_DIR,
     {},
-    async (config) => buildProcessingSetup(config, data.env.MAPPINGS_DIR),
+    async (config) => buildProcessingSetup(config, data.env.MAPPINGS_DIR, destinationTraitsOf(DESTINATIONS)),
     DESTINATIONS,
     systemClock,
     logger,
