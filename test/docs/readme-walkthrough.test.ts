@@ -33,6 +33,8 @@ const SECTIONS = [/^quick start$/i, /walk-through/i];
 const SHELL = ['', 'sh', 'bash', 'shell'];
 const COMMAND_TIMEOUT_MS = 20_000;
 const WAIT_MS = 15_000;
+/** The ad platforms flush every 10 s. */
+const AD_WAIT_MS = 30_000;
 const README_URL = new RegExp(DEFAULT_RELAY_URL.replace(/[.:/]/g, '\\$&'), 'g');
 /** What `npx audience-relay` runs: the package's `bin`. */
 const BIN = binOf('audience-relay');
@@ -152,12 +154,19 @@ async function startFakes(args: string[]): Promise<void> {
 /** The README: "the fakes print a Braze /users/track request with segment_high_intent ... and a HubSpot upsert". */
 async function fakesPrintedTheDeliveries(at: string): Promise<void> {
   const braze = /^\S+\s+braze\s+2\d\d\s+POST \/users\/track\s.*segment_high_intent/m;
-  const hubspot = /^\S+\s+hubspot\s+2\d\d\s+POST \/crm\/v3\/objects\/contacts\/batch\/upsert\s/m;
+  const hubspot = /^\S+\s+hubspot\s+2\d\d\s+POST \/crm\/objects\/[\w-]+\/contacts\/batch\/upsert\s/m;
+  // The ad platforms' batches wait up to 10 s for more people.
+  const meta =
+    /^\S+\s+meta_custom_audience\s+2\d\d\s+POST \S+\s+add 1 row to \d+ \(EMAIL, PHONE, EXTERN_ID\)/m;
   const deadline = Date.now() + WAIT_MS;
   const output = () => fakes?.output() ?? '';
   while (!(braze.test(output()) && hubspot.test(output())) && Date.now() < deadline) await delay(100);
   expect(output(), `${at}: then the fakes print a Braze request with segment_high_intent`).toMatch(braze);
   expect(output(), `${at}: then the fakes print a HubSpot upsert`).toMatch(hubspot);
+  const adDeadline = Date.now() + AD_WAIT_MS;
+  while (!meta.test(output()) && Date.now() < adDeadline) await delay(100);
+  expect(output(), `${at}: then the fakes print a Meta add with hashed e-mail and phone`).toMatch(meta);
+  expect(output(), `${at}: no raw e-mail in what the fakes print`).not.toMatch(/ada@example\.com/i);
 }
 
 async function runStep({ command }: Step): Promise<void> {
