@@ -41,6 +41,7 @@ beforeAll(async () => {
     storeUrl: `sqlite:${join(root, 'relay.db')}`,
     adminToken: ADMIN_TOKEN,
     root,
+    destinations: ['braze', 'hubspot'],
     mappingFiles: {
       'destinations.yaml': destinationsWithQuickClickers(),
       'quick-clickers.yaml': QUICK_CLICKERS,

@@ -41,6 +41,7 @@ beforeAll(async () => {
     root,
     adminToken: ADMIN_TOKEN,
     clock,
+    destinations: ['braze', 'hubspot'],
     processEnv: {
       DESTINATIONS_ENABLED: 'true',
       BRAZE_REST_ENDPOINT: braze.url,

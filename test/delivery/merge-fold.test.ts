@@ -26,6 +26,7 @@ beforeAll(async () => {
   relay = await startTestRelay({
     root,
     clock,
+    destinations: ['braze', 'hubspot'],
     processEnv: {
       DESTINATIONS_ENABLED: 'true',
       BRAZE_REST_ENDPOINT: braze.url,

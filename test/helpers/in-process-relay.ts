@@ -4,6 +4,7 @@ import { readEnv } from '../../src/config/env.js';
 import type { Clock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { startRelay, type RunningRelay } from '../../src/relay.js';
+import { keepDestinations } from './example-destinations.js';
 import { logRecordFile } from './fake-recording.js';
 import { REPO_ROOT } from './relay-process.js';
 
@@ -18,6 +19,8 @@ export interface TestRelayOptions {
   env?: Record<string, string>;
   /** Extra mapping files written beside the copied ones before the relay starts: name -> YAML. */
   mappingFiles?: Record<string, string>;
+  /** Keep only these of the example destinations (applied after `mappingFiles`). */
+  destinations?: readonly string[];
 }
 
 /**
@@ -32,6 +35,7 @@ export async function startTestRelay(
   cpSync(join(REPO_ROOT, 'models'), join(options.root, 'models'), { recursive: true });
   for (const [name, yaml] of Object.entries(options.mappingFiles ?? {}))
     writeFileSync(join(mappingsDir, name), yaml);
+  if (options.destinations) keepDestinations(mappingsDir, options.destinations);
   const relay = await startRelay({
     env: readEnv({
       PORT: '0',

@@ -5,11 +5,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { keepDestinations } from './example-destinations.js';
 import { logLineRecorder, logRecordFile } from './fake-recording.js';
 
 /** The repository root, derived from this file's location (test/helpers/). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAPPINGS_DIR = join(REPO_ROOT, 'mappings');
+const MAX_KEPT_STDOUT = 1_000_000;
 
 /** The fallback write keys of mappings/sources.yaml (used when SEGMENT_/RUDDERSTACK_WRITE_KEY are unset). */
 export const WRITE_KEYS = { web: 'dev-web-write-key', server: 'dev-server-write-key' } as const;
@@ -67,6 +69,8 @@ export interface RelayProcess {
   signal: (signal: NodeJS.Signals) => void;
   /** What the process wrote to stderr so far (for failure messages). */
   stderr: () => string;
+  /** What the process wrote to stdout so far (its start-up block; log lines when it logs). */
+  stdout: () => string;
   /** The mapping files it reads: the repository's, or the private copy under `root`. */
   mappingsDir: string;
 }
@@ -84,14 +88,21 @@ export interface RelayProcessOptions {
   root?: string;
   /** With `root`: files written into the copy before the start (name -> YAML; replaces a copied one). */
   mappingFiles?: Record<string, string>;
+  /** With `root`: keep only these of the example destinations (applied after `mappingFiles`). */
+  destinations?: readonly string[];
 }
 
 /** Copies the repository's mappings and models under `root`; returns the mappings directory. */
-export function copyMappings(root: string, mappingFiles: Record<string, string> = {}): string {
+export function copyMappings(
+  root: string,
+  mappingFiles: Record<string, string> = {},
+  destinations?: readonly string[],
+): string {
   const mappingsDir = join(root, 'mappings');
   cpSync(MAPPINGS_DIR, mappingsDir, { recursive: true });
   cpSync(join(REPO_ROOT, 'models'), join(root, 'models'), { recursive: true });
   for (const [name, yaml] of Object.entries(mappingFiles)) writeFileSync(join(mappingsDir, name), yaml);
+  if (destinations) keepDestinations(mappingsDir, destinations);
   return mappingsDir;
 }
 
@@ -101,7 +112,9 @@ export function copyMappings(root: string, mappingFiles: Record<string, string> 
  */
 export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
   const mappingsDir =
-    options.root === undefined ? MAPPINGS_DIR : copyMappings(options.root, options.mappingFiles);
+    options.root === undefined
+      ? MAPPINGS_DIR
+      : copyMappings(options.root, options.mappingFiles, options.destinations);
   let lastError: unknown;
   // The port can be taken between picking and binding; a fresh one is tried then.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -137,10 +150,15 @@ async function spawnOnPort(
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
     env,
-    stdio: ['ignore', recordFile ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  // Kept up to a bound: a long run that logs at debug level must not grow the test's memory.
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stdout.length < MAX_KEPT_STDOUT) stdout += chunk;
+  });
   if (recordFile) {
     for (const stream of [child.stdout, child.stderr]) {
       const recorder = logLineRecorder(recordFile);
@@ -171,6 +189,7 @@ async function spawnOnPort(
       return child.exitCode;
     },
     stderr: () => stderr,
+    stdout: () => stdout,
     mappingsDir: env.MAPPINGS_DIR ?? mappingsDir,
   };
 }

@@ -52,6 +52,7 @@ async function start(now: number, database?: string): Promise<Harness> {
     adminToken: ADMIN_TOKEN,
     clock: new ManualClock(now),
     mappingFiles: { 'clicks.yaml': CLICKS_MAPPING },
+    destinations: ['braze', 'hubspot'],
     processEnv: {
       DESTINATIONS_ENABLED: 'true',
       BRAZE_REST_ENDPOINT: braze.url,
