@@ -96,6 +96,11 @@ export function normalizeFor(platform: Platform, kind: MatchKeyKind, raw: string
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** Whether the platform takes this kind of key at all. */
+export function takesKey(platform: Platform, kind: MatchKeyKind): boolean {
+  return normalizers[platform][kind] !== undefined;
+}
+
 /** Whether the platform takes this key hashed (SHA-256 hex) or in clear. */
 export function isHashed(platform: Platform, kind: MatchKeyKind): boolean {
   return HASHED[platform].has(kind);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { BuiltRequest, HttpResult, ItemOutcome } from '../../delivery/destination.js';
-import { assertNever } from '../../lib/assert-never.js';
-import { defaultHttpOutcome, forAll, retryAfterMs, type WholeRequestOutcome } from './http-defaults.js';
+import { requestedWaitMs } from '../../delivery/retry-after.js';
+import { forAll, retryOutcome, unanswered } from '../classify-kit.js';
+import { defaultHttpOutcome, type WholeRequestOutcome } from './http-defaults.js';
 
 /**
  * Braze `/users/track` response -> one outcome per item of the request, decided here and nowhere else.
@@ -94,17 +95,8 @@ export function classify(
   request: BuiltRequest,
   now: () => number = Date.now,
 ): ItemOutcome[] {
-  const count = request.items.length;
-  switch (result.kind) {
-    case 'timeout':
-      return forAll(count, { kind: 'retry', reason: 'timeout: Braze did not answer in time' });
-    case 'network':
-      return forAll(count, { kind: 'retry', reason: `network error: ${result.message}` });
-    case 'response':
-      return classifyResponse(result, request, now);
-    default:
-      return assertNever(result, 'HTTP result');
-  }
+  if (result.kind !== 'response') return forAll(request.items.length, unanswered(result, 'Braze'));
+  return classifyResponse(result, request, now);
 }
 
 function classifyResponse(
@@ -151,17 +143,16 @@ function classifyResponse(
     : defaultHttpOutcome(result.status, body.message ?? '');
   const wait =
     whole.kind === 'retry'
-      ? retryAfterMs(
+      ? requestedWaitMs(
           result.headers,
-          THROTTLE_STATUSES.has(result.status) ? 'x-ratelimit-reset' : undefined,
           now,
+          THROTTLE_STATUSES.has(result.status) ? 'x-ratelimit-reset' : undefined,
         )
       : undefined;
   return perItem.map(({ attribute, event }) => {
     const own = [...attribute, ...event];
     const reason = own.length > 0 ? `${whole.reason} (${own.join('; ')})` : whole.reason;
-    if (whole.kind === 'reject') return { kind: 'reject', reason };
-    return wait === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs: wait };
+    return whole.kind === 'reject' ? { kind: 'reject', reason } : retryOutcome(reason, wait);
   });
 }
 

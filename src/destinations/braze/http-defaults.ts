@@ -1,5 +1,3 @@
-import type { ItemOutcome } from '../../delivery/destination.js';
-
 /**
  * The default HTTP classification (docs/delivery.md "Outcomes"; the table in README.md
  * "Classification"), decided once; vendor rows go on top of it. Written to be hoisted to
@@ -32,45 +30,4 @@ export function defaultHttpOutcome(status: number, detail: string): WholeRequest
   const kind = row?.kind ?? 'reject';
   const why = row?.why ?? 'unexpected status';
   return { kind, reason: `HTTP ${status}: ${why}${detail ? `: ${detail}` : ''}` };
-}
-
-/** Header lookup that ignores case (HTTP/2 lowercases; fetch and axios differ). */
-export function header(headers: Record<string, string>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
-/**
- * How long to wait before retrying, from `Retry-After` (seconds or an HTTP date) and a vendor reset
- * header holding UTC epoch seconds (e.g. Braze's `X-RateLimit-Reset`); the later of the two wins.
- * Times are measured against the response's own `Date` header when it has one (no clock skew, and
- * `classify` stays pure), else against `now`. Undefined when neither header says anything useful,
- * so the delivery core falls back to its own backoff.
- */
-export function retryAfterMs(
-  headers: Record<string, string>,
-  resetHeader: string | undefined,
-  now: () => number,
-): number | undefined {
-  const dated = Date.parse(header(headers, 'date') ?? '');
-  const reference = Number.isNaN(dated) ? now() : dated;
-  const waits: number[] = [];
-  const retryAfter = header(headers, 'retry-after')?.trim();
-  if (retryAfter !== undefined && retryAfter !== '') {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) waits.push(Number(retryAfter) * 1000);
-    else {
-      const at = Date.parse(retryAfter);
-      if (!Number.isNaN(at)) waits.push(at - reference);
-    }
-  }
-  const reset = resetHeader === undefined ? undefined : header(headers, resetHeader)?.trim();
-  if (reset !== undefined && /^\d+(\.\d+)?$/.test(reset)) waits.push(Number(reset) * 1000 - reference);
-  const wait = Math.max(...waits.filter((ms) => Number.isFinite(ms)), 0);
-  return wait > 0 ? Math.ceil(wait) : undefined;
-}
-
-/** The same outcome for every item of a request. */
-export function forAll(count: number, outcome: ItemOutcome): ItemOutcome[] {
-  return Array.from({ length: count }, () => ({ ...outcome }));
 }

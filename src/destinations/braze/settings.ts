@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { Name } from '../../mappings/name.js';
+import { fieldClaims, HttpUrl, TraitPath } from '../settings-kit.js';
 import { BRAZE_MAX_OBJECTS_PER_REQUEST } from './limits.js';
 
 /**
@@ -12,10 +13,7 @@ export const BrazeSettings = z.strictObject({
    * REST endpoint of the instance, e.g. https://rest.iad-01.braze.com, or a fake's URL
    * (https://www.braze.com/docs/api/basics/#endpoints).
    */
-  endpoint: z.url({
-    protocol: /^https?$/,
-    error: 'must be an http(s) URL such as https://rest.iad-01.braze.com',
-  }),
+  endpoint: HttpUrl('must be an http(s) URL such as https://rest.iad-01.braze.com'),
   /** REST API key with the `users.track` permission; sent as `Authorization: Bearer <key>`. */
   api_key: z.string().min(8, 'must be a Braze REST API key (is it set in the environment?)'),
   /**
@@ -31,11 +29,6 @@ export const BrazeSettings = z.strictObject({
     .default(BRAZE_MAX_OBJECTS_PER_REQUEST),
 });
 export type BrazeSettings = z.infer<typeof BrazeSettings>;
-
-/** A trait name or dotted path (`lead_score`, `rfm.tier`): lower_snake_case segments joined by dots. */
-const TraitPath = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'trait names are lower_snake_case, dotted for paths (rfm.tier)');
 
 /** The rest of a Braze destination block (docs/mappings.md "destinations", README.md in this folder). */
 export const BrazeMapping = z
@@ -54,18 +47,11 @@ export const BrazeMapping = z
     send_events: z.boolean().default(false),
   })
   .superRefine((mapping, ctx) => {
-    // Two synced values must never land in the same Braze attribute.
-    const owners = new Map<string, string>();
-    const claim = (attribute: string, owner: string, path: (string | number)[]) => {
-      const previous = owners.get(attribute);
-      if (previous !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: `${owner} and ${previous} would both write the Braze attribute "${attribute}"`,
-        });
-      } else owners.set(attribute, owner);
-    };
+    const claim = fieldClaims(
+      ctx,
+      (attribute, owner, previous) =>
+        `${owner} and ${previous} would both write the Braze attribute "${attribute}"`,
+    );
     mapping.audiences.forEach((audience, index) =>
       claim(audienceAttribute(mapping.attribute_prefix, audience), `audience ${audience}`, [
         'audiences',

@@ -1,6 +1,8 @@
 import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
 import { redactIdentifiers } from '../../delivery/match-keys.js';
+import { retryAfterHeaderMs } from '../../delivery/retry-after.js';
 import { assertNever } from '../../lib/assert-never.js';
+import { forAll, unanswered, wholeRequest } from '../classify-kit.js';
 import { memberIndexOf, MembersAnswer, membersOf, readError, type ReadError } from './api.js';
 import { THROTTLE_WAIT_MS } from './limits.js';
 
@@ -43,20 +45,13 @@ export const STATUS_RULES: Readonly<Partial<Record<number, Rule>>> = {
 };
 
 export function classify(result: HttpResult, request: BuiltRequest): Classified {
-  const all = (outcome: ItemOutcome): Classified => ({ items: request.items.map(() => ({ ...outcome })) });
-  switch (result.kind) {
-    case 'timeout':
-      // The upload may have been accepted; resending the same members is harmless.
-      return all({ kind: 'retry', reason: 'timeout: Google did not answer in time' });
-    case 'network':
-      return all({ kind: 'retry', reason: `network error: ${redactIdentifiers(result.message)}` });
-    case 'response':
-      return result.status >= 200 && result.status < 300
-        ? accepted(result.body, request)
-        : refused(result, request);
-    default:
-      return assertNever(result, 'HTTP result');
+  if (result.kind !== 'response') {
+    // The upload may have been accepted; resending the same members is harmless.
+    return wholeRequest(request.items.length, unanswered(result, 'Google', redactIdentifiers));
   }
+  return result.status >= 200 && result.status < 300
+    ? accepted(result.body, request)
+    : refused(result, request);
 }
 
 /** 200 `{requestId}`: accepted (applied later); field warnings become per-item warnings. */
@@ -84,31 +79,27 @@ function refused(response: Extract<HttpResult, { kind: 'response' }>, request: B
   const { status, headers, body } = response;
   const error = readError(body);
   const reason = describe(status, error);
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => ({ ...outcome }));
+  const count = request.items.length;
   const rule = ruleFor(status);
   switch (rule.action) {
     case 'refused':
       return { items: outcomesOfViolations(error, reason, request) };
     case 'credentials':
-      return {
-        items: all({ kind: 'retry', reason: `${reason} (refresh the access token)` }),
-        signal: { kind: 'credentials', reason },
-      };
-    case 'throttle': {
-      const forMs = retryAfterMs(headers) ?? THROTTLE_WAIT_MS;
-      return {
-        items: all({ kind: 'retry', reason, afterMs: forMs }),
-        signal: { kind: 'throttled', forMs, reason },
-      };
-    }
-    case 'retry': {
-      const afterMs = retryAfterMs(headers);
-      return {
-        items: all(afterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs }),
-      };
-    }
+      return wholeRequest(count, {
+        kind: 'credentials',
+        reason,
+        itemReason: `${reason} (refresh the access token)`,
+      });
+    case 'throttle':
+      return wholeRequest(count, {
+        kind: 'throttled',
+        reason,
+        forMs: retryAfterMs(headers) ?? THROTTLE_WAIT_MS,
+      });
+    case 'retry':
+      return wholeRequest(count, { kind: 'retry', reason, afterMs: retryAfterMs(headers) });
     case 'reject':
-      return { items: all({ kind: 'reject', reason: rule.hint ? `${reason} (${rule.hint})` : reason }) };
+      return wholeRequest(count, { kind: 'reject', reason: rule.hint ? `${reason} (${rule.hint})` : reason });
     default:
       return assertNever(rule, 'status rule');
   }
@@ -128,7 +119,7 @@ function outcomesOfViolations(error: ReadError, reason: string, request: BuiltRe
     named.set(index, [...(named.get(index) ?? []), redactIdentifiers(text)]);
   }
   if (named.size === 0 || membersOf(request.body).length !== request.items.length) {
-    return request.items.map(() => ({ kind: 'reject', reason }));
+    return forAll(request.items.length, { kind: 'reject', reason });
   }
   return request.items.map((_, index): ItemOutcome => {
     const violations = named.get(index);
@@ -157,9 +148,8 @@ function describe(status: number, error: ReadError): string {
   return redactIdentifiers(`${head}${message}${reasons}`);
 }
 
-/** `Retry-After` as delay-seconds; Google's quota errors usually send none. */
+/** `Retry-After` as delay-seconds only (no date is read); Google's quota errors usually send none. */
 function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'retry-after');
-  const value = entry?.[1].trim() ?? '';
-  return /^\d+(\.\d+)?$/.test(value) ? Math.ceil(Number(value) * 1000) : undefined;
+  const wait = retryAfterHeaderMs(headers, undefined);
+  return wait === undefined ? undefined : Math.ceil(wait);
 }

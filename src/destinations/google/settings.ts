@@ -3,6 +3,7 @@ import '../../lib/zod-messages.js';
 import { MatchKeysMapping, type MatchKeyKind } from '../../delivery/match-keys.js';
 import { BoundedDuration } from '../../mappings/duration-schema.js';
 import { Name } from '../../mappings/name.js';
+import { DigitsId, HttpBaseUrl } from '../settings-kit.js';
 import { STATUS_POLL_AFTER_MS } from './limits.js';
 
 /** Account types a Customer Match list can live under (Data Manager `ProductAccount.accountType`). */
@@ -14,31 +15,19 @@ export const ACCOUNT_TYPES = [
 ] as const;
 const AccountType = z.enum(ACCOUNT_TYPES, `account types are ${ACCOUNT_TYPES.join(', ')}`);
 
-/**
- * A numeric id as Google shows it: `1234567890` or `123-456-7890` (dashes are dropped). YAML reads an
- * unquoted id as a number, which is fine while it is a safe integer.
- */
+/** A numeric id as Google shows it: `1234567890` or `123-456-7890` (dashes are dropped). */
 function NumericId() {
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-      ctx.addIssue({ code: 'custom', message: 'is too long for a number: quote it' });
-      return z.NEVER;
-    }
-    const id = String(value).trim().replaceAll('-', '');
-    if (!/^\d{1,20}$/.test(id)) {
-      ctx.addIssue({ code: 'custom', message: 'must be digits (dashes allowed), e.g. 1234567890' });
-      return z.NEVER;
-    }
-    return id;
+  return DigitsId({
+    pattern: /^\d{1,20}$/,
+    message: 'must be digits (dashes allowed), e.g. 1234567890',
+    ignore: /-/g,
   });
 }
 
 /** The `settings:` block: where the API is, the OAuth token, and which list of which account. */
 export const GoogleSettings = z.strictObject({
   /** `https://datamanager.googleapis.com`, or a fake's URL; the version is `api_version`. */
-  endpoint: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://datamanager.googleapis.com' })
-    .transform((url) => url.replace(/\/+$/, '')),
+  endpoint: HttpBaseUrl('must be an http(s) URL such as https://datamanager.googleapis.com'),
   api_version: z
     .string()
     .regex(/^v\d+[a-z0-9]*$/, 'must be an API version such as v1')

@@ -1,5 +1,6 @@
-import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult } from '../../delivery/destination.js';
 import { assertNever } from '../../lib/assert-never.js';
+import { unanswered, wholeRequest } from '../classify-kit.js';
 import {
   readError,
   readInputs,
@@ -67,18 +68,11 @@ export const STATUS_RULES: Readonly<Partial<Record<number, Rule>>> = {
 type Carried = { kind: 'upsert'; inputs: UpsertInput[] } | { kind: 'membership'; change: MembershipChange };
 
 export function classify(result: HttpResult, request: BuiltRequest): Classified {
-  const all = (outcome: ItemOutcome): Classified => ({ items: request.items.map(() => outcome) });
-  switch (result.kind) {
-    case 'timeout':
-      // Both calls are idempotent (upsert by e-mail, set membership): resending is harmless.
-      return all({ kind: 'retry', reason: 'timeout: HubSpot did not answer in time' });
-    case 'network':
-      return all({ kind: 'retry', reason: `network error: ${result.message}` });
-    case 'response':
-      return classifyResponse(result, request, carriedBy(request));
-    default:
-      return assertNever(result, 'HTTP result');
+  if (result.kind !== 'response') {
+    // Both calls are idempotent (upsert by e-mail, set membership): resending is harmless.
+    return wholeRequest(request.items.length, unanswered(result, 'HubSpot'));
   }
+  return classifyResponse(result, request, carriedBy(request));
 }
 
 function classifyResponse(
@@ -87,7 +81,7 @@ function classifyResponse(
   carried: Carried,
 ): Classified {
   const { status, headers, body } = response;
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => outcome);
+  const count = request.items.length;
   const rule = ruleFor(status);
   const error = readError(body);
   const reason = describe(status, error);
@@ -97,39 +91,30 @@ function classifyResponse(
         items:
           carried.kind === 'upsert'
             ? outcomesOfBatchAnswer(status, body, carried.inputs)
-            : outcomesOfMembershipAnswer(body, carried.change, request.items.length),
+            : outcomesOfMembershipAnswer(body, carried.change, count),
       };
     case 'refused':
-      return {
-        items:
-          carried.kind === 'upsert'
-            ? outcomesOfRefusedBatch(status, body, carried.inputs)
-            : all({ kind: 'reject', reason }),
-      };
-    case 'throttle': {
-      const forMs = rateLimitWaitMs(headers, error);
-      return {
-        items: all({ kind: 'retry', reason, afterMs: forMs }),
-        signal: { kind: 'throttled', forMs, reason },
-      };
-    }
-    case 'credentials': {
-      const refused = `${reason} (check the token)`;
-      return {
-        items: all({ kind: 'retry', reason: refused }),
-        signal: { kind: 'credentials', reason: refused },
-      };
-    }
+      return carried.kind === 'upsert'
+        ? { items: outcomesOfRefusedBatch(status, body, carried.inputs) }
+        : wholeRequest(count, { kind: 'reject', reason });
+    case 'throttle':
+      return wholeRequest(count, { kind: 'throttled', reason, forMs: rateLimitWaitMs(headers, error) });
+    case 'credentials':
+      return wholeRequest(count, { kind: 'credentials', reason: `${reason} (check the token)` });
     case 'retry': {
       const wait = retryAfterMs(headers) ?? rule.defaultMs;
-      const afterMs = rule.minMs === undefined ? wait : Math.max(wait ?? 0, rule.minMs);
-      return {
-        items: all(afterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs }),
-      };
+      return wholeRequest(count, {
+        kind: 'retry',
+        reason,
+        afterMs: rule.minMs === undefined ? wait : Math.max(wait ?? 0, rule.minMs),
+      });
     }
     case 'reject': {
       const hint = carried.kind === 'membership' ? (rule.listHint ?? rule.hint) : rule.hint;
-      return { items: all({ kind: 'reject', reason: hint === undefined ? reason : `${reason} (${hint})` }) };
+      return wholeRequest(count, {
+        kind: 'reject',
+        reason: hint === undefined ? reason : `${reason} (${hint})`,
+      });
     }
     default:
       return assertNever(rule, 'status rule');

@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { Name } from '../../mappings/name.js';
+import { HttpBaseUrl } from '../settings-kit.js';
 import { DEFAULT_API_VERSION, VERSION_PATTERN } from './paths.js';
 
 /** The `settings:` block: where HubSpot is, the private-app (or OAuth) token and the API version. */
 export const HubspotSettings = z.strictObject({
   /** `https://api.hubapi.com`, or a fake server's URL in tests. */
-  endpoint: z
-    .url({ protocol: /^https?$/, error: 'endpoint must be an http(s) URL, e.g. https://api.hubapi.com' })
-    .transform((url) => url.replace(/\/+$/, '')),
+  endpoint: HttpBaseUrl('endpoint must be an http(s) URL, e.g. https://api.hubapi.com'),
   token: z.string().min(1, 'token is required (a HubSpot private-app or OAuth access token)'),
   /** `v3` (the legacy paths) or a date version `YYYY-MM`; see paths.ts. */
   api_version: z

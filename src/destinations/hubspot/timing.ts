@@ -1,3 +1,4 @@
+import { responseDateMs, retryAfterHeaderMs } from '../../delivery/retry-after.js';
 import type { HubspotError } from './api.js';
 
 /**
@@ -13,27 +14,10 @@ export const SECONDLY_MS = 1_000;
 /** A daily-limit retry never waits longer than this (see `untilNextHourMs`). */
 export const HOUR_MS = 3_600_000;
 
-export function headerOf(headers: Record<string, string>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
-/** The response's `Date` header in epoch ms, when present and valid. */
-export function responseTime(headers: Record<string, string>): number | undefined {
-  const date = headerOf(headers, 'date');
-  const time = date === undefined ? Number.NaN : Date.parse(date);
-  return Number.isNaN(time) ? undefined : time;
-}
-
 /** `Retry-After` as delay-seconds, or as an HTTP date measured from the response's `Date`. */
 export function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const value = headerOf(headers, 'retry-after')?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const at = Date.parse(value);
-  const now = responseTime(headers);
-  return Number.isNaN(at) || now === undefined ? undefined : Math.max(0, at - now);
+  const wait = retryAfterHeaderMs(headers, responseDateMs(headers));
+  return wait === undefined ? undefined : Math.max(0, Math.ceil(wait));
 }
 
 /**
@@ -46,7 +30,7 @@ export function rateLimitWaitMs(headers: Record<string, string>, error: HubspotE
   if (explicit !== undefined) return explicit;
   const policy = error.policyName?.toUpperCase() ?? '';
   if (policy === 'DAILY' || /daily limit/i.test(error.message ?? ''))
-    return untilNextHourMs(responseTime(headers));
+    return untilNextHourMs(responseDateMs(headers));
   if (policy === 'SECONDLY') return SECONDLY_MS;
   return TEN_SECONDLY_MS;
 }

@@ -1,12 +1,7 @@
-import type {
-  BuiltRequest,
-  Classified,
-  DestinationSignal,
-  HttpResult,
-  ItemOutcome,
-} from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
 import { redactIdentifiers } from '../../delivery/match-keys.js';
 import { assertNever } from '../../lib/assert-never.js';
+import { forAll, unanswered, wholeRequest } from '../classify-kit.js';
 import { BatchAnswer, ElementResult, LinkedinError } from './api.js';
 import { LINKEDIN_THROTTLE_MS } from './limits.js';
 import { throttleWaitMs } from './timing.js';
@@ -58,18 +53,11 @@ export const STATUS_RULES: Readonly<Partial<Record<number, Rule>>> = {
 const RETRYABLE_ELEMENT = (status: number) => [408, 409, 423, 429].includes(status) || status >= 500;
 
 export function classify(result: HttpResult, request: BuiltRequest): Classified {
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => outcome);
-  switch (result.kind) {
-    case 'timeout':
-      // Adding or removing the same member again is harmless: resend.
-      return { items: all({ kind: 'retry', reason: 'timeout: LinkedIn did not answer in time' }) };
-    case 'network':
-      return { items: all({ kind: 'retry', reason: `network error: ${redactIdentifiers(result.message)}` }) };
-    case 'response':
-      return classifyResponse(result, request);
-    default:
-      return assertNever(result, 'HTTP result');
+  if (result.kind !== 'response') {
+    // Adding or removing the same member again is harmless: resend.
+    return wholeRequest(request.items.length, unanswered(result, 'LinkedIn', redactIdentifiers));
   }
+  return classifyResponse(result, request);
 }
 
 function classifyResponse(
@@ -77,24 +65,24 @@ function classifyResponse(
   request: BuiltRequest,
 ): Classified {
   const { status, headers, body } = response;
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => outcome);
+  const count = request.items.length;
   if (status >= 200 && status < 300) return { items: perElement(body, request) };
   const error = LinkedinError.parse(body);
   const rule = STATUS_RULES[status] ?? defaultRule(status);
   const reason = describe(status, error, 'hint' in rule ? rule.hint : undefined);
   switch (rule.action) {
     case 'retry':
-      return { items: all({ kind: 'retry', reason }) };
-    case 'throttle': {
-      const forMs = throttleWaitMs(error.message, headers);
-      const signal: DestinationSignal = { kind: 'throttled', forMs, reason };
-      return { items: all({ kind: 'retry', reason, afterMs: forMs }), signal };
-    }
+      return wholeRequest(count, { kind: 'retry', reason });
+    case 'throttle':
+      return wholeRequest(count, {
+        kind: 'throttled',
+        reason,
+        forMs: throttleWaitMs(error.message, headers),
+      });
     case 'credentials':
-      // Not the items' fault: they wait while the destination is paused for new credentials.
-      return { items: all({ kind: 'retry', reason }), signal: { kind: 'credentials', reason } };
+      return wholeRequest(count, { kind: 'credentials', reason });
     case 'reject':
-      return { items: all({ kind: 'reject', reason }) };
+      return wholeRequest(count, { kind: 'reject', reason });
     default:
       return assertNever(rule, 'status rule');
   }
@@ -110,10 +98,10 @@ function defaultRule(status: number): Rule {
 function perElement(body: unknown, request: BuiltRequest): ItemOutcome[] {
   const { elements } = BatchAnswer.parse(body);
   if (elements.length === 0) {
-    return request.items.map(() => ({
+    return forAll(request.items.length, {
       kind: 'retry',
       reason: 'LinkedIn answered without element statuses (empty answer)',
-    }));
+    });
   }
   return request.items.map((_, index): ItemOutcome => {
     const parsed = ElementResult.safeParse(elements[index]);

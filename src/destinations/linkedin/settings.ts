@@ -2,16 +2,10 @@ import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { MatchKeysMapping, type MatchKeyKind } from '../../delivery/match-keys.js';
 import { Name } from '../../mappings/name.js';
+import { DigitsId, HttpBaseUrl } from '../settings-kit.js';
 
 /** The `LinkedIn-Version` sent when the settings name none: a current YYYYMM (versions live at least a year). */
 export const LINKEDIN_DEFAULT_VERSION = '202604';
-
-/** YAML reads `202604` and `555` as numbers; both are ids, kept as text. */
-const digits = (pattern: RegExp, message: string) =>
-  z
-    .union([z.string(), z.number().int().nonnegative()])
-    .transform((value) => String(value).trim())
-    .pipe(z.string().regex(pattern, message));
 
 /**
  * The `settings:` block: where LinkedIn is, which API version, the token and the DMP segment.
@@ -19,17 +13,19 @@ const digits = (pattern: RegExp, message: string) =>
  */
 export const LinkedinSettings = z.strictObject({
   /** `https://api.linkedin.com`, or a fake server's URL in tests. */
-  endpoint: z
-    .url({ protocol: /^https?$/, error: 'endpoint must be an http(s) URL, e.g. https://api.linkedin.com' })
-    .transform((url) => url.replace(/\/+$/, '')),
-  /** Sent as `LinkedIn-Version`; LinkedIn answers 426 once a version is sunset. */
-  api_version: digits(/^\d{6}$/, 'api_version is a LinkedIn-Version, YYYYMM (e.g. 202604)').default(
-    LINKEDIN_DEFAULT_VERSION,
-  ),
+  endpoint: HttpBaseUrl('endpoint must be an http(s) URL, e.g. https://api.linkedin.com'),
+  /** Sent as `LinkedIn-Version` (YAML reads a bare 202604 as a number); 426 once a version is sunset. */
+  api_version: DigitsId({
+    pattern: /^\d{6}$/,
+    message: 'api_version is a LinkedIn-Version, YYYYMM (e.g. 202604)',
+  }).default(LINKEDIN_DEFAULT_VERSION),
   /** A 3-legged OAuth token of a member with `rw_dmp_segments`, not VIEWER on the ad account. */
   access_token: z.string().min(1, 'access_token is required (a LinkedIn OAuth token with rw_dmp_segments)'),
   /** The DMP segment's numeric id (`POST /rest/dmpSegments` answers it in `x-linkedin-id`). */
-  segment_id: digits(/^\d+$/, 'segment_id is the numeric id of a LinkedIn DMP segment (e.g. 555)'),
+  segment_id: DigitsId({
+    pattern: /^\d+$/,
+    message: 'segment_id is the numeric id of a LinkedIn DMP segment (e.g. 555)',
+  }),
 });
 export type LinkedinSettings = z.infer<typeof LinkedinSettings>;
 

@@ -1,3 +1,4 @@
+import { responseDateMs } from '../../delivery/retry-after.js';
 import { LINKEDIN_THROTTLE_MS } from './limits.js';
 
 const DAY_MS = 86_400_000;
@@ -12,13 +13,8 @@ const UNKNOWN_MIDNIGHT_MS = 3_600_000;
  */
 export function throttleWaitMs(message: string | undefined, headers: Record<string, string>): number {
   if (message === undefined || !/\bDAY\b/.test(message)) return LINKEDIN_THROTTLE_MS;
-  const date = Date.parse(headerValue(headers, 'date') ?? '');
-  if (Number.isNaN(date)) return UNKNOWN_MIDNIGHT_MS;
+  const date = responseDateMs(headers);
+  if (date === undefined) return UNKNOWN_MIDNIGHT_MS;
   const untilMidnight = DAY_MS - (date % DAY_MS);
   return Math.max(LINKEDIN_THROTTLE_MS, untilMidnight);
-}
-
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
-  return key === undefined ? undefined : headers[key];
 }

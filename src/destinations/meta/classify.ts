@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import type {
-  BuiltRequest,
-  Classified,
-  DestinationSignal,
-  HttpResult,
-  ItemOutcome,
-} from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult } from '../../delivery/destination.js';
 import { redactIdentifiers } from '../../delivery/match-keys.js';
+import { headerValue } from '../../delivery/retry-after.js';
 import { assertNever } from '../../lib/assert-never.js';
+import { wholeRequest } from '../classify-kit.js';
 import { metaErrorRow, type MetaErrorClass } from './errors.js';
 import { META_DEFAULT_THROTTLE_MS } from './limits.js';
 
@@ -45,9 +41,9 @@ export function classify(result: HttpResult, request: BuiltRequest): Classified 
   const count = request.items.length;
   switch (result.kind) {
     case 'timeout':
-      return whole(count, { kind: 'retry', reason: 'no answer from Meta in time' });
+      return wholeRequest(count, { kind: 'retry', reason: 'no answer from Meta in time' });
     case 'network':
-      return whole(count, {
+      return wholeRequest(count, {
         kind: 'retry',
         reason: `could not reach Meta: ${redactIdentifiers(result.message)}`,
       });
@@ -82,17 +78,14 @@ function byClass(
   count: number,
 ): Classified {
   switch (errorClass) {
-    case 'throttled': {
-      const forMs = throttleMs(headers);
-      const signal: DestinationSignal = { kind: 'throttled', forMs, reason };
-      return { ...whole(count, { kind: 'retry', reason, afterMs: forMs }), signal };
-    }
+    case 'throttled':
+      return wholeRequest(count, { kind: 'throttled', reason, forMs: throttleMs(headers) });
     case 'credentials':
-      return { ...whole(count, { kind: 'retry', reason }), signal: { kind: 'credentials', reason } };
+      return wholeRequest(count, { kind: 'credentials', reason });
     case 'retry':
-      return whole(count, { kind: 'retry', reason });
+      return wholeRequest(count, { kind: 'retry', reason });
     case 'reject':
-      return whole(count, { kind: 'reject', reason });
+      return wholeRequest(count, { kind: 'reject', reason });
     default:
       return assertNever(errorClass, 'Meta error class');
   }
@@ -101,27 +94,27 @@ function byClass(
 function classifySuccess(body: unknown, count: number): Classified {
   const parsed = Success.safeParse(body);
   if (!parsed.success) {
-    return { ...whole(count, { kind: 'ok' }), report: { note: 'Meta answered without num_received' } };
+    return { ...wholeRequest(count, { kind: 'ok' }), report: { note: 'Meta answered without num_received' } };
   }
   const received = parsed.data.num_received;
   const invalidEntries = parsed.data.num_invalid_entries ?? 0;
   const report = { received, invalidEntries };
-  if (invalidEntries === 0) return { ...whole(count, { kind: 'ok' }), report };
+  if (invalidEntries === 0) return { ...wholeRequest(count, { kind: 'ok' }), report };
   if (invalidEntries >= received) {
     const reason = `Meta found all ${received} rows of the request invalid`;
-    return { ...whole(count, { kind: 'reject', reason }), report };
+    return { ...wholeRequest(count, { kind: 'reject', reason }), report };
   }
   const warning = `Meta dropped ${invalidEntries} of ${received} rows of the request as invalid; which ones cannot be told`;
-  return { ...whole(count, { kind: 'ok', warning }), report };
+  return { ...wholeRequest(count, { kind: 'ok', warning }), report };
 }
 
 /** An answer without Meta's error object (a proxy, an outage page). */
 function classifyBareStatus(status: number, headers: Record<string, string>, count: number): Classified {
   if (status === 429) return byClass('throttled', 'HTTP 429 without a Meta error', headers, count);
   if (status === 408 || status >= 500) {
-    return whole(count, { kind: 'retry', reason: `HTTP ${status} without a Meta error` });
+    return wholeRequest(count, { kind: 'retry', reason: `HTTP ${status} without a Meta error` });
   }
-  return whole(count, { kind: 'reject', reason: `HTTP ${status} without a Meta error` });
+  return wholeRequest(count, { kind: 'reject', reason: `HTTP ${status} without a Meta error` });
 }
 
 /**
@@ -129,9 +122,7 @@ function classifyBareStatus(status: number, headers: Record<string, string>, cou
  * `X-Business-Use-Case-Usage`, or 5 minutes when Meta does not say (the header is missing, or 0).
  */
 export function throttleMs(headers: Record<string, string>): number {
-  const text = Object.entries(headers).find(
-    ([name]) => name.toLowerCase() === 'x-business-use-case-usage',
-  )?.[1];
+  const text = headerValue(headers, 'x-business-use-case-usage');
   let minutes = 0;
   if (text !== undefined) {
     try {
@@ -146,8 +137,4 @@ export function throttleMs(headers: Record<string, string>): number {
     }
   }
   return minutes > 0 ? minutes * 60_000 : META_DEFAULT_THROTTLE_MS;
-}
-
-function whole(count: number, outcome: ItemOutcome): Classified {
-  return { items: Array.from({ length: count }, () => ({ ...outcome })) };
 }

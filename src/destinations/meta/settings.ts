@@ -2,6 +2,7 @@ import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { MatchKeysMapping, type MatchKeyKind } from '../../delivery/match-keys.js';
 import { Name } from '../../mappings/name.js';
+import { HttpUrl } from '../settings-kit.js';
 import { META_DEFAULT_API_VERSION, META_MAX_ROWS_PER_REQUEST } from './limits.js';
 
 /**
@@ -10,10 +11,7 @@ import { META_DEFAULT_API_VERSION, META_MAX_ROWS_PER_REQUEST } from './limits.js
  */
 export const MetaSettings = z.strictObject({
   /** Graph API base without the version, e.g. https://graph.facebook.com, or a fake's URL. */
-  endpoint: z.url({
-    protocol: /^https?$/,
-    error: 'must be an http(s) URL such as https://graph.facebook.com (without the version)',
-  }),
+  endpoint: HttpUrl('must be an http(s) URL such as https://graph.facebook.com (without the version)'),
   /**
    * Graph API version (https://developers.facebook.com/docs/graph-api/changelog/versions): v27.0 is
    * the latest; versions older than v25.0 have expired and are refused by Meta (error 2635).

@@ -1,5 +1,7 @@
-import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult } from '../../delivery/destination.js';
+import { responseDateMs, retryAfterHeaderMs } from '../../delivery/retry-after.js';
 import { assertNever } from '../../lib/assert-never.js';
+import { unanswered, wholeRequest, type StatusRow } from '../classify-kit.js';
 
 /**
  * A Segment tracking API answer -> one outcome per item of the request (README.md "Outcomes"). The
@@ -13,15 +15,8 @@ const SDK_RETRY_RULES =
 
 type Action = 'retry' | 'reject' | 'throttled' | 'credentials';
 
-interface StatusRow {
-  matches: (status: number) => boolean;
-  action: Action;
-  why: string;
-  source: string;
-}
-
 /** Non-2xx answers, first match wins. The retry set is the one Segment's own SDKs use. */
-export const SEGMENT_STATUS_ROWS: readonly StatusRow[] = [
+export const SEGMENT_STATUS_ROWS: readonly StatusRow<Action>[] = [
   {
     matches: (s) => s === 400,
     action: 'reject',
@@ -62,49 +57,29 @@ export const DEFAULT_THROTTLE_MS = 1000;
 export const MAX_RETRY_AFTER_MS = 300_000;
 
 export function classify(result: HttpResult, request: BuiltRequest): Classified {
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => ({ ...outcome }));
-  switch (result.kind) {
-    case 'timeout':
-      // Resending is safe: Segment deduplicates the same messageIds.
-      return { items: all({ kind: 'retry', reason: 'timeout: Segment did not answer in time' }) };
-    case 'network':
-      return { items: all({ kind: 'retry', reason: `network error: ${result.message}` }) };
-    case 'response':
-      return classifyResponse(result, all);
-    default:
-      return assertNever(result, 'HTTP result');
-  }
-}
-
-function classifyResponse(
-  result: Extract<HttpResult, { kind: 'response' }>,
-  all: (outcome: ItemOutcome) => ItemOutcome[],
-): Classified {
+  const count = request.items.length;
+  // Without an answer, resending is safe: Segment deduplicates the same messageIds.
+  if (result.kind !== 'response') return wholeRequest(count, unanswered(result, 'Segment'));
   const { status, headers, body } = result;
-  if (status >= 200 && status < 300) return { items: all({ kind: 'ok' }) };
+  if (status >= 200 && status < 300) return wholeRequest(count, { kind: 'ok' });
   const row = SEGMENT_STATUS_ROWS.find((candidate) => candidate.matches(status));
   const detail = detailOf(body);
   const reason = `HTTP ${status}: ${row?.why ?? 'unexpected status'}${detail ? `: ${detail}` : ''}`;
   const action: Action = row?.action ?? 'reject';
   switch (action) {
     case 'reject':
-      return { items: all({ kind: 'reject', reason }) };
-    case 'retry': {
-      const afterMs = retryAfterMs(headers);
-      return {
-        items: all(afterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs }),
-      };
-    }
-    case 'throttled': {
-      const forMs = retryAfterMs(headers) ?? DEFAULT_THROTTLE_MS;
-      return {
-        items: all({ kind: 'retry', reason, afterMs: forMs }),
-        signal: { kind: 'throttled', forMs, reason },
-      };
-    }
+      return wholeRequest(count, { kind: 'reject', reason });
+    case 'retry':
+      return wholeRequest(count, { kind: 'retry', reason, afterMs: retryAfterMs(headers) });
+    case 'throttled':
+      return wholeRequest(count, {
+        kind: 'throttled',
+        reason,
+        forMs: retryAfterMs(headers) ?? DEFAULT_THROTTLE_MS,
+      });
     case 'credentials':
       // Retried, not dead-lettered: the core pauses the destination until the key is fixed.
-      return { items: all({ kind: 'retry', reason }), signal: { kind: 'credentials', reason } };
+      return wholeRequest(count, { kind: 'credentials', reason });
     default:
       return assertNever(action, 'status action');
   }
@@ -123,23 +98,7 @@ function detailOf(body: unknown): string {
 
 /** `Retry-After` (seconds, or an HTTP date measured against the answer's `Date`), capped at 300 s. */
 export function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const value = header(headers, 'retry-after')?.trim();
-  if (value === undefined || value === '') return undefined;
-  let wait: number;
-  if (/^\d+(\.\d+)?$/.test(value)) wait = Number(value) * 1000;
-  else {
-    const at = Date.parse(value);
-    const now = Date.parse(header(headers, 'date') ?? '');
-    if (Number.isNaN(at) || Number.isNaN(now)) return undefined;
-    wait = at - now;
-  }
-  if (!Number.isFinite(wait)) return undefined;
+  const wait = retryAfterHeaderMs(headers, responseDateMs(headers));
+  if (wait === undefined || !Number.isFinite(wait)) return undefined;
   return Math.min(Math.max(Math.ceil(wait), DEFAULT_THROTTLE_MS), MAX_RETRY_AFTER_MS);
-}
-
-/** Header lookup that ignores case. */
-function header(headers: Record<string, string>, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { Name } from '../../mappings/name.js';
+import { fieldClaims, HttpBaseUrl, TraitPath } from '../settings-kit.js';
 
 /**
  * The `settings:` block of a `segment` destination: which Segment source receives the relay's
@@ -16,17 +17,11 @@ export const SegmentSettings = z.strictObject({
    * The tracking API: https://api.segment.io (default), https://events.eu1.segmentapis.com for EU
    * workspaces, or a fake's (or a relay's) URL. Messages go to `<host>/v1/batch`.
    */
-  host: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.segment.io' })
-    .transform((url) => url.replace(/\/+$/, ''))
-    .default('https://api.segment.io'),
+  host: HttpBaseUrl('must be an http(s) URL such as https://api.segment.io').default(
+    'https://api.segment.io',
+  ),
 });
 export type SegmentSettings = z.infer<typeof SegmentSettings>;
-
-/** A trait name or dotted path (`lead_score`, `rfm.tier`): lower_snake_case segments joined by dots. */
-const TraitPath = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'trait names are lower_snake_case, dotted for paths (rfm.tier)');
 
 /** The rest of a `segment` destination block (README.md in this folder). */
 export const SegmentMapping = z
@@ -44,18 +39,10 @@ export const SegmentMapping = z
     send_track_events: z.boolean().default(true),
   })
   .superRefine((mapping, ctx) => {
-    // Two synced values must never land in the same Segment trait.
-    const owners = new Map<string, string>();
-    const claim = (trait: string, owner: string, path: (string | number)[]) => {
-      const previous = owners.get(trait);
-      if (previous !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path,
-          message: `${owner} and ${previous} would both write the Segment trait "${trait}"`,
-        });
-      } else owners.set(trait, owner);
-    };
+    const claim = fieldClaims(
+      ctx,
+      (trait, owner, previous) => `${owner} and ${previous} would both write the Segment trait "${trait}"`,
+    );
     mapping.audiences.forEach((audience, index) =>
       claim(audienceTrait(audience), `audience ${audience}`, ['audiences', index]),
     );

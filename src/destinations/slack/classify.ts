@@ -1,6 +1,7 @@
-import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult } from '../../delivery/destination.js';
+import { requestedWaitMs } from '../../delivery/retry-after.js';
 import { assertNever } from '../../lib/assert-never.js';
-import { retryAfterMs } from '../braze/http-defaults.js';
+import { unanswered, wholeRequest } from '../classify-kit.js';
 
 /**
  * An incoming webhook's answer -> outcomes. Slack answers `200 ok`, or a status with the error name
@@ -91,31 +92,21 @@ export function classify(
   request: BuiltRequest,
   now: () => number = Date.now,
 ): Classified {
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => ({ ...outcome }));
-  switch (result.kind) {
-    case 'timeout':
-      // The message may have been posted; a resend could post it twice, which beats losing an alert.
-      return { items: all({ kind: 'retry', reason: 'timeout: Slack did not answer in time' }) };
-    case 'network':
-      return { items: all({ kind: 'retry', reason: `network error: ${result.message}` }) };
-    case 'response':
-      break;
-    default:
-      return assertNever(result, 'HTTP result');
+  const count = request.items.length;
+  if (result.kind !== 'response') {
+    // The message may have been posted; a resend could post it twice, which beats losing an alert.
+    return wholeRequest(count, unanswered(result, 'Slack'));
   }
   const { status, headers } = result;
   const error = errorName(result.body);
   if (status >= 200 && status < 300) {
-    if (error === 'ok') return { items: all({ kind: 'ok' }) };
-    return { items: all({ kind: 'ok', warning: `Slack answered ${status} without "ok"` }) };
+    if (error === 'ok') return wholeRequest(count, { kind: 'ok' });
+    return wholeRequest(count, { kind: 'ok', warning: `Slack answered ${status} without "ok"` });
   }
   if (status === 429) {
-    const forMs = retryAfterMs(headers, undefined, now) ?? DEFAULT_THROTTLE_MS;
+    const forMs = requestedWaitMs(headers, now) ?? DEFAULT_THROTTLE_MS;
     const reason = `HTTP 429${error ? ` ${error}` : ''}: over about one message per second (${RATE_DOC})`;
-    return {
-      items: all({ kind: 'retry', reason, afterMs: forMs }),
-      signal: { kind: 'throttled', forMs, reason },
-    };
+    return wholeRequest(count, { kind: 'throttled', reason, forMs });
   }
   const row = SLACK_ERROR_ROWS.find(
     (candidate) =>
@@ -125,15 +116,11 @@ export function classify(
   const reason = `HTTP ${status}${error ? ` ${error}` : ''}: ${row?.why ?? 'unexpected answer'}`;
   switch (action) {
     case 'reject':
-      return { items: all({ kind: 'reject', reason }) };
+      return wholeRequest(count, { kind: 'reject', reason });
     case 'credentials':
-      return { items: all({ kind: 'retry', reason }), signal: { kind: 'credentials', reason } };
-    case 'retry': {
-      const wait = retryAfterMs(headers, undefined, now);
-      return {
-        items: all(wait === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs: wait }),
-      };
-    }
+      return wholeRequest(count, { kind: 'credentials', reason });
+    case 'retry':
+      return wholeRequest(count, { kind: 'retry', reason, afterMs: requestedWaitMs(headers, now) });
     default:
       return assertNever(action, 'slack action');
   }

@@ -1,28 +1,18 @@
 import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { Name } from '../../mappings/name.js';
+import { HttpBaseUrl, HttpUrl, TraitPath } from '../settings-kit.js';
 
 /** The `settings:` block: the incoming-webhook URL (the URL is the secret) and where the admin page is. */
 export const SlackSettings = z.strictObject({
   /** `https://hooks.slack.com/services/T…/B…/…`, one channel per URL. */
-  webhook_url: z.url({
-    protocol: /^https?$/,
-    error: 'webhook_url must be an incoming-webhook URL, e.g. https://hooks.slack.com/services/T…/B…/…',
-  }),
+  webhook_url: HttpUrl(
+    'webhook_url must be an incoming-webhook URL, e.g. https://hooks.slack.com/services/T…/B…/…',
+  ),
   /** The relay's admin address as people reach it; each alert links to the person there. */
-  admin_url: z
-    .url({
-      protocol: /^https?$/,
-      error: 'admin_url must be an http(s) URL, e.g. https://relay.example.com/admin',
-    })
-    .transform((url) => url.replace(/\/+$/, '')),
+  admin_url: HttpBaseUrl('admin_url must be an http(s) URL, e.g. https://relay.example.com/admin'),
 });
 export type SlackSettings = z.infer<typeof SlackSettings>;
-
-/** A trait name or dotted path (`lead_score`, `lead_score.reasons`). */
-const TraitPath = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'trait names are lower_snake_case, dotted for paths (rfm.tier)');
 
 /** The rest of the destination block: which entries alert, what they show. */
 export const SlackMapping = z.strictObject({

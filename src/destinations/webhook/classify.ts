@@ -1,6 +1,7 @@
-import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult } from '../../delivery/destination.js';
+import { requestedWaitMs } from '../../delivery/retry-after.js';
 import { assertNever } from '../../lib/assert-never.js';
-import { retryAfterMs } from '../braze/http-defaults.js';
+import { unanswered, wholeRequest, type StatusRow } from '../classify-kit.js';
 
 /**
  * A receiver's answer -> outcomes, per the Standard Webhooks sender rules
@@ -16,15 +17,8 @@ export const DEFAULT_THROTTLE_MS = 30_000;
 
 type Action = 'ok' | 'retry' | 'throttle' | 'credentials' | 'reject';
 
-interface StatusRow {
-  matches: (status: number) => boolean;
-  action: Action;
-  why: string;
-  source: string;
-}
-
 /** First matching row wins; a status no row matches is rejected. */
-export const WEBHOOK_STATUS_ROWS: readonly StatusRow[] = [
+export const WEBHOOK_STATUS_ROWS: readonly StatusRow<Action>[] = [
   { matches: (s) => s >= 200 && s < 300, action: 'ok', why: 'accepted', source: SPEC },
   {
     matches: (s) => s === 410,
@@ -71,40 +65,24 @@ export function classify(
   request: BuiltRequest,
   now: () => number = Date.now,
 ): Classified {
-  const all = (outcome: ItemOutcome): ItemOutcome[] => request.items.map(() => ({ ...outcome }));
-  switch (result.kind) {
-    case 'timeout':
-      return { items: all({ kind: 'retry', reason: 'timeout: the receiver did not answer in time' }) };
-    case 'network':
-      return { items: all({ kind: 'retry', reason: `network error: ${result.message}` }) };
-    case 'response':
-      break;
-    default:
-      return assertNever(result, 'HTTP result');
-  }
+  const count = request.items.length;
+  if (result.kind !== 'response') return wholeRequest(count, unanswered(result, 'the receiver'));
   const { status, headers } = result;
   const row = WEBHOOK_STATUS_ROWS.find((candidate) => candidate.matches(status));
   const action = row?.action ?? 'reject';
   const reason = `HTTP ${status}: ${row?.why ?? 'unexpected status'}`;
-  const wait = retryAfterMs(headers, undefined, now);
+  const wait = requestedWaitMs(headers, now);
   switch (action) {
     case 'ok':
-      return { items: all({ kind: 'ok' }) };
+      return wholeRequest(count, { kind: 'ok' });
     case 'reject':
-      return { items: all({ kind: 'reject', reason }) };
+      return wholeRequest(count, { kind: 'reject', reason });
     case 'retry':
-      return {
-        items: all(wait === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, afterMs: wait }),
-      };
-    case 'throttle': {
-      const forMs = wait ?? DEFAULT_THROTTLE_MS;
-      return {
-        items: all({ kind: 'retry', reason, afterMs: forMs }),
-        signal: { kind: 'throttled', forMs, reason },
-      };
-    }
+      return wholeRequest(count, { kind: 'retry', reason, afterMs: wait });
+    case 'throttle':
+      return wholeRequest(count, { kind: 'throttled', reason, forMs: wait ?? DEFAULT_THROTTLE_MS });
     case 'credentials':
-      return { items: all({ kind: 'retry', reason }), signal: { kind: 'credentials', reason } };
+      return wholeRequest(count, { kind: 'credentials', reason });
     default:
       return assertNever(action, 'webhook action');
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import '../../lib/zod-messages.js';
 import { secretKey } from '../../lib/standard-webhooks.js';
 import { Name } from '../../mappings/name.js';
+import { HttpUrl, TraitPath } from '../settings-kit.js';
 
 /** Headers the relay sets itself: a static header must not replace them (the signature would lie). */
 const RESERVED_HEADERS = new Set([
@@ -19,10 +20,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** The `settings:` block: where the receiver is and the secret both sides sign with. */
 export const WebhookSettings = z.strictObject({
   /** The receiver's URL (https in production; http for a local receiver). Redirects are not followed. */
-  url: z.url({
-    protocol: /^https?$/,
-    error: 'url must be an http(s) URL, e.g. https://crm.example.com/hooks/relay',
-  }),
+  url: HttpUrl('url must be an http(s) URL, e.g. https://crm.example.com/hooks/relay'),
   /** `whsec_<base64 of 24-64 random bytes>`, one per endpoint; the HMAC key is the decoded bytes. */
   secret: z.string().superRefine((secret, ctx) => {
     const parsed = secretKey(secret);
@@ -42,11 +40,6 @@ export const WebhookSettings = z.strictObject({
     .default({}),
 });
 export type WebhookSettings = z.infer<typeof WebhookSettings>;
-
-/** A trait name or dotted path (`lead_score`, `lead_score.reasons`, `rfm.tier`). */
-const TraitPath = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/, 'trait names are lower_snake_case, dotted for paths (rfm.tier)');
 
 export const IDENTIFIER_KINDS = ['userId', 'email', 'anonymousId'] as const;
 export type IdentifierKind = (typeof IDENTIFIER_KINDS)[number];
