@@ -1,15 +1,17 @@
 # syntax=docker/dockerfile:1
-# Build stage: native modules (better-sqlite3) compile here, TypeScript compiles to dist/.
+# Build stage: native modules (better-sqlite3) compile here, TypeScript compiles to dist/, and Vite
+# builds the admin page into dist/web (npm ci's `prepare` skips it: web/ is copied after it).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+COPY scripts ./scripts
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts ./scripts
 COPY src ./src
+COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: no compilers, non-root, data on a volume.

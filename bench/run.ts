@@ -30,7 +30,13 @@ async function loadSections(): Promise<BenchSection[]> {
     import('./processing.js'),
     import('./delivery.js'),
   ]);
-  return [intakeSection, processingSection, deliverySection, (await import('./growth.js')).growthSection];
+  return [
+    intakeSection,
+    processingSection,
+    deliverySection,
+    (await import('./growth.js')).growthSection,
+    (await import('./budget.js')).budgetSection,
+  ];
 }
 
 async function main(): Promise<void> {

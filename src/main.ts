@@ -6,6 +6,7 @@ import { startRelay } from './relay.js';
 async function main(): Promise<void> {
   const logger = createLogger();
   const relay = await startRelay({ env: readEnv(), logger });
+  process.stdout.write(`${relay.startup.join('\n')}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

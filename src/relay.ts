@@ -6,6 +6,9 @@ import { explainProfile, listAudiences, previewAudience } from './admin/audience
 import { resolveDeliveryQuery } from './admin/delivery-views.js';
 import { viewProfile } from './admin/profile-view.js';
 import { rebuildView, type RebuildView } from './admin/rebuild-view.js';
+import { scoresAdmin } from './admin/score-view.js';
+import { ScoreMonitor } from './engine/scores/monitor.js';
+import { TrainingExporter } from './engine/training/export.js';
 import { startBackgroundWork, type BackgroundWork } from './engine/processing/background.js';
 import { TRAITS_CURSOR, type ProcessingSetup } from './engine/processing/processor.js';
 import { startBackgroundThread, type BackgroundThread } from './engine/processing/thread-client.js';
@@ -13,6 +16,10 @@ import { buildProcessingSetup } from './engine/processing/setup.js';
 import { DESTINATIONS } from './destinations/registry.js';
 import { destinationTraitsOf } from './mappings/destination-check.js';
 import { matchView } from './admin/match-view.js';
+import { audienceCsv } from './admin/audience-export.js';
+import { baseUrl, destinationStatuses, startupLines } from './startup-banner.js';
+import { budgetAdmin } from './admin/budget-view.js';
+import { startHealthMonitor } from './admin/health-monitor.js';
 import { createApp } from './http/app.js';
 import { Intake } from './ingest/intake.js';
 import { SourceDirectory } from './ingest/sources.js';
@@ -46,6 +53,8 @@ export interface RunningRelay {
   whenIdle: () => Promise<void>;
   /** Stops accepting, lets in-flight requests finish and commit, stops processing, closes the store. */
   close: () => Promise<void>;
+  /** What to tell the operator at start-up: where it listens, what is on and off (src/startup-banner.ts). */
+  startup: string[];
 }
 
 interface Derived {
@@ -166,6 +175,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   );
   const first = await live.reload('startup');
   if (!first.ok) throw new Error(`invalid mapping files:\n${first.errors.map(formatConfigError).join('\n')}`);
+  if (first.files.length === 0) {
+    throw new Error(`MAPPINGS_DIR ${env.MAPPINGS_DIR}: no mapping files (*.yaml, *.yml) in this directory`);
+  }
   if (live.derived.sources.size === 0) {
     logger.warn({ dir: env.MAPPINGS_DIR }, 'no sources configured: every intake request will get 401');
   }
@@ -200,7 +212,21 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     return [];
   });
   const reload = (trigger: ReloadTrigger) => live.reload(trigger);
+  const health = startHealthMonitor({
+    store,
+    clock,
+    metrics,
+    logger,
+    destinations: () => live.config.destinations,
+    config: () => ({ dir: env.MAPPINGS_DIR, lastReload: live.lastReload }),
+    alertAfterMs: env.DESTINATION_FAILING_ALERT_MS,
+  });
   let shuttingDown = false;
+  // Score monitoring and training export read the store on this thread (docs/scores.md).
+  const readers = { store, clock, logger, config: () => live.config, setup: () => live.derived.processing };
+  const scoreMonitor = new ScoreMonitor({ ...readers, metrics });
+  const trainingExporter = new TrainingExporter(readers);
+  const destinations = () => destinationStatuses(live.config, DESTINATIONS, options.delivery !== false);
   const app = createApp({
     intake: new Intake(store, clock, metrics),
     sources: () => live.derived.sources,
@@ -217,8 +243,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       lastReload: live.lastReload,
       sources: Object.keys(live.config.sources),
       traits: Object.keys(live.config.traits),
+      destinations: destinations(),
       backfills: await store.traitDefinitions(),
     }),
+    destinations: () => destinations(),
+    exportAudience: (name, query, count) =>
+      live.config.audiences[name]
+        ? audienceCsv(store, live.derived.processing.traits, name, query, clock.now(), count)
+        : undefined,
     reloadConfig: () => reload('api'),
     audiences: () => listAudiences(store, live.config.audiences, clock.now() - TREND_WINDOW_MS),
     audienceMembers: async (name, limit) =>
@@ -228,6 +260,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     deliveries: async (query) => store.searchDeliveryLog(await resolveDeliveryQuery(store, query)),
     deadLetters: (query) => store.deadLetters(query),
     matches: () => matchView(store, live.config.destinations, DESTINATIONS),
+    overview: () => health.overview(),
     replay: async (ids, destination) => {
       const replayed = await store.replayDeadLetters(ids, destination, Date.now());
       background.wakeDelivery();
@@ -240,6 +273,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     },
     explain: (kind, value, audience) =>
       explainProfile(store, live.derived.processing, { kind, value }, audience, clock.now()),
+    // Runs are made by the background (it owns processing and delivery); this thread reads them.
+    budget: budgetAdmin(
+      store,
+      () => live.config,
+      clock,
+      () => background.refreshBudget(),
+    ),
+    scores: scoresAdmin(scoreMonitor, store, () => live.config),
+    trainingExport: (query) => trainingExporter.run(query),
   });
   const server = await listen(app, env.PORT, env.HOST);
   const port = (server.address() as AddressInfo).port;
@@ -257,15 +299,43 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   sizeTimer.unref();
   // (Rejects only when the background thread is gone, which it logs itself.)
   void background.whenIdle().then(snapshot, () => undefined);
-  logger.info({ port, store: store.backend, sources: live.derived.sources.size }, 'relay listening');
+  // The daily score snapshot reads every profile: it first runs once processing has caught up.
+  void background.whenIdle().then(
+    () => shuttingDown || scoreMonitor.start(),
+    () => undefined,
+  );
+  const statuses = destinations();
+  const startup = startupLines({
+    host: env.HOST,
+    port,
+    storeUrl: env.STORE_URL,
+    adminApi: env.ADMIN_TOKEN !== undefined,
+    mappingsDir: env.MAPPINGS_DIR,
+    config: live.config,
+    destinations: statuses,
+  });
+  logger.info(
+    {
+      port,
+      url: baseUrl(env.HOST, port),
+      store: store.backend,
+      sources: live.derived.sources.size,
+      adminApi: env.ADMIN_TOKEN !== undefined ? 'on' : 'off',
+      destinationsOn: statuses.filter((status) => status.enabled).map((status) => status.name),
+      destinationsOff: statuses.filter((status) => !status.enabled).map((status) => status.name),
+    },
+    'relay listening',
+  );
 
   const close = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
     clearInterval(pruneTimer);
     clearInterval(sizeTimer);
+    health.stop();
     live.close();
     await closeServer(server, env.SHUTDOWN_TIMEOUT_MS);
+    await scoreMonitor.stop();
     await background.stop();
     await store.close();
     logger.info('relay stopped');
@@ -279,6 +349,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     reload,
     whenIdle: () => background.whenIdle(),
     close,
+    startup,
   };
 }
 

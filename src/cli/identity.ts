@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError } from './errors.js';
+import { UsageError } from './errors.js';
 
 /** Who a command is about: exactly one of `--user`, `--email`, `--anonymous-id`. */
 export interface IdentityOptions {
@@ -24,7 +24,7 @@ export function identityQuery(options: IdentityOptions): IdentityQuery {
   if (options.anonymousId !== undefined) given.push({ anonymousId: options.anonymousId });
   const [only] = given;
   if (only === undefined || given.length > 1) {
-    throw new CliError('give exactly one of --user, --email or --anonymous-id');
+    throw new UsageError('give exactly one of --user, --email or --anonymous-id');
   }
   return only;
 }

@@ -1,11 +1,18 @@
+import { currentIo } from './io.js';
+
 /** Compact, aligned human output, and the raw JSON for `--json`. */
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  currentIo().stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printLines(lines: string[]): void {
-  if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+  if (lines.length > 0) currentIo().stdout(`${lines.join('\n')}\n`);
+}
+
+/** Lines on stderr: what went wrong, when a command also printed a result (or nothing) on stdout. */
+export function printErrorLines(lines: string[]): void {
+  if (lines.length > 0) currentIo().stderr(`${lines.join('\n')}\n`);
 }
 
 export interface Column {

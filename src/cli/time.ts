@@ -1,5 +1,5 @@
 import { parseDuration } from '../lib/duration.js';
-import { CliError } from './errors.js';
+import { UsageError } from './errors.js';
 
 /**
  * `--since` / `--until` values as the API takes them: an ISO time (or epoch ms) as is, a duration
@@ -11,7 +11,7 @@ export function resolveTime(option: string, text: string, now = Date.now()): str
   if (ago !== undefined) return new Date(now - ago).toISOString();
   const time = /^\d+$/.test(trimmed) ? Number(trimmed) : Date.parse(trimmed);
   if (Number.isNaN(time)) {
-    throw new CliError(`${option}: "${text}" is not an ISO time or a duration such as 30m, 2h, 7d`);
+    throw new UsageError(`${option}: "${text}" is not an ISO time or a duration such as 30m, 2h, 7d`);
   }
   return new Date(time).toISOString();
 }

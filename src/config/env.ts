@@ -14,6 +14,8 @@ export const RelayEnv = z.object({
   PROCESSING_THREAD: z.stringbool().default(true),
   PROCESSING_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** A destination failing every request for longer than this (15 min) raises relay_destination_failing. */
+  DESTINATION_FAILING_ALERT_MS: z.coerce.number().int().min(0).default(900_000),
 });
 export type RelayEnv = z.infer<typeof RelayEnv>;
 

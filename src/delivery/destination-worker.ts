@@ -20,6 +20,7 @@ import { FOLD_RULES, isUnknownTrait } from './fold.js';
 import { createHttpClient, httpTransport } from './http-client.js';
 import { redactIdentifiers } from './match-keys.js';
 import { PauseControl } from './pause-control.js';
+import type { EventChannel } from './notify.js';
 import { isEmpty, netChange, reconcilePending } from './pending.js';
 import { responseExcerpt } from './redact.js';
 import { settleBatch, type BatchEntry, type RequestRun } from './settle-batch.js';
@@ -94,6 +95,13 @@ export class DestinationWorker extends BackgroundLoop {
       return Math.min(IDLE_MS, oldest + maxWaitMs - now);
     await this.deliver(due);
     return 0;
+  }
+
+  /** How relay events reach this destination (notify.ts): undefined when its type takes none. */
+  eventChannel(): EventChannel | undefined {
+    const { name, destination } = this.settings;
+    if (destination.notify === undefined) return undefined;
+    return { name, destination, pause: this.pause, send: (request) => this.send(request), ...this.deps };
   }
 
   /** Finds or creates what the mapping names (e.g. a HubSpot list) before the first batch. */

@@ -148,6 +148,15 @@ export interface DestinationLimits {
   maxWaitMs: number;
 }
 
+/**
+ * An event about the relay itself rather than a profile, e.g. `budget.allocation_changed` with the
+ * new allocation (docs/budget.md). Sent to every destination whose type has `notify`.
+ */
+export interface RelayEvent {
+  type: string;
+  data: unknown;
+}
+
 /** Sends one built request: plain HTTP unless the destination brings its own (an SDK). */
 export interface Transport {
   send(request: BuiltRequest): Promise<HttpResult>;
@@ -216,6 +225,11 @@ export interface DestinationType<Settings, Mapping, Prepared = undefined> {
   };
   /** A destination that sends through an SDK instead of plain HTTP. */
   transport?(config: DestinationConfig<Settings, Mapping, Prepared>): Transport;
+  /**
+   * Destinations that take relay events: the one request that carries `event`. Its `items` are
+   * `[0]` (the event is the one item), so `classify` reads its answer as for a batch of one.
+   */
+  notify?(event: RelayEvent, config: DestinationConfig<Settings, Mapping, Prepared>): BuiltRequest;
   fake?: FakeDefinition;
 }
 
@@ -237,6 +251,7 @@ export interface ConfiguredDestination {
     read(result: HttpResult): AsyncStatus;
   };
   transport?(): Transport;
+  notify?(event: RelayEvent): BuiltRequest;
 }
 
 export interface RegisteredDestination {
@@ -277,6 +292,7 @@ export function registerDestination<S, M, P = undefined>(
       const config: DestinationConfig<S, M, P> = { ...parsed, prepared: undefined as P };
       const asyncResult = definition.asyncResult;
       const transport = definition.transport;
+      const notify = definition.notify;
       const prepare = definition.prepare;
       return {
         type: definition.type,
@@ -310,6 +326,7 @@ export function registerDestination<S, M, P = undefined>(
             }
           : {}),
         ...(transport ? { transport: () => transport(config) } : {}),
+        ...(notify ? { notify: (event: RelayEvent) => notify(event, config) } : {}),
       };
     },
   };

@@ -5,9 +5,10 @@ import type { Metrics } from '../lib/metrics.js';
 import type { DestinationBlock } from '../mappings/destinations-schema.js';
 import { mappingPart } from '../mappings/destination-check.js';
 import type { RelayStore } from '../store/port.js';
-import type { RegisteredDestination } from './destination.js';
+import type { RegisteredDestination, RelayEvent } from './destination.js';
 import { DestinationWorker, type WorkerSettings } from './destination-worker.js';
 import { fanOutNextPage, type Subscriber } from './fan-out.js';
+import { RelayEventSender, type EventChannel } from './notify.js';
 
 const DEFAULT_MAX_RETRY_AGE_MS = 4 * 60 * 60 * 1000;
 const IDLE_MS = 100;
@@ -44,9 +45,28 @@ export class DeliveryRunner extends BackgroundLoop {
   private workers = new Map<string, DestinationWorker>();
   private subscribers: Subscriber[] = [];
   private started = false;
+  private readonly events: RelayEventSender;
 
   constructor(private readonly deps: DeliveryDeps) {
     super('delivery fan-out', deps.logger);
+    this.events = new RelayEventSender(deps.logger);
+  }
+
+  /**
+   * Sends a relay event (e.g. `budget.allocation_changed`) to every enabled destination whose type
+   * takes events (src/delivery/notify.ts); nothing while delivery is off. Returns at once.
+   */
+  notify(event: RelayEvent): void {
+    if (!this.started) return;
+    const channels = [...this.workers]
+      .filter(([, worker]) => worker.eventChannel() !== undefined)
+      .map(([name]) => this.channelOf(name));
+    void this.events.send(event, channels);
+  }
+
+  /** Looked up at each attempt: a destination reconfigured meanwhile is sent through its new worker. */
+  private channelOf(name: string): () => EventChannel | undefined {
+    return () => this.workers.get(name)?.eventChannel();
   }
 
   /** (Re)configures destinations: workers of removed or changed destinations stop, new ones start. */
@@ -73,12 +93,14 @@ export class DeliveryRunner extends BackgroundLoop {
 
   override start(): void {
     this.started = true;
+    this.events.start();
     for (const worker of this.workers.values()) worker.start();
     super.start();
   }
 
   override async stop(): Promise<void> {
     this.started = false;
+    this.events.stop();
     await super.stop();
     await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
   }

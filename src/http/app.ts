@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { adminPage } from '../admin/page.js';
 import { adminRouter, type AdminDeps } from '../admin/routes.js';
 import { ingestRouter, type IngestDeps } from '../ingest/routes.js';
 import { opsRouter, type OpsDeps } from './ops-routes.js';
@@ -12,6 +13,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRouter(deps));
   app.use(ingestRouter(deps));
   app.use('/admin/api', adminRouter(deps));
+  app.use('/admin', adminPage());
   app.use((_req, res) => {
     res.status(404).json({ error: 'path: not found' });
   });

@@ -143,6 +143,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       labelNames: ['destination', 'reason'] as const,
       registers: [registry],
     }),
+    destinationFailing: new Gauge({
+      name: 'relay_destination_failing',
+      help: '1 while every request to a destination has failed for longer than DESTINATION_FAILING_ALERT_MS',
+      labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
     asyncResultsTotal: new Counter({
       name: 'relay_delivery_async_results_total',
       help: 'Final results of asynchronously applied requests (Google Customer Match), by status',
@@ -154,6 +160,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
       help: 'From the receive time of the event behind a change to the 2xx of the request that carried it',
       labelNames: ['destination'] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600],
+      registers: [registry],
+    }),
+    scorePsi: new Gauge({
+      name: 'relay_score_psi',
+      help: "Population stability index of a score series' latest daily histogram against its reference day",
+      labelNames: ['trait'] as const,
       registers: [registry],
     }),
     backfillProfiles: new Gauge({
@@ -198,6 +210,9 @@ export const BACKGROUND_METRICS: ReadonlySet<string> = new Set([
   'relay_delivery_queue_depth',
   'relay_dead_letters_total',
   'relay_event_to_delivery_seconds',
+  'relay_delivery_bugs_total',
+  'relay_destination_paused',
+  'relay_delivery_async_results_total',
 ]);
 
 /** The Prometheus text of the metrics `include` picks (so two threads' registries never repeat a family). */

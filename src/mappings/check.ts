@@ -37,22 +37,32 @@ export function describeModelProblem(written: string, problem: ModelProblem): st
   return `model file ${written}:${problem.line}:${problem.column}: ${problem.path}: ${problem.message}`;
 }
 
+/** The model field a problem belongs to: the live model's `file`, or the `shadow` beside it. */
+export type ModelField = 'file' | 'shadow';
+
 /** The model traits' problems, each reported by `report` (which knows where the trait is written). */
 export function checkModelTraits(
   traits: Record<string, TraitDefinition>,
   mappingsDir: string,
-  report: (trait: string, written: string, problem: ModelProblem) => void,
+  report: (trait: string, written: string, problem: ModelProblem, field: ModelField) => void,
 ): void {
   const checked = new Map<string, ModelProblem[]>();
   for (const [name, trait] of Object.entries(traits)) {
     if (trait.kind !== 'model') continue;
-    const path = modelPath(trait.file, mappingsDir);
-    let problems = checked.get(path);
-    if (problems === undefined) {
-      problems = modelFileProblems(path);
-      checked.set(path, problems);
+    const files: [ModelField, string | undefined][] = [
+      ['file', trait.file],
+      ['shadow', trait.shadow],
+    ];
+    for (const [field, written] of files) {
+      if (written === undefined) continue;
+      const path = modelPath(written, mappingsDir);
+      let problems = checked.get(path);
+      if (problems === undefined) {
+        problems = modelFileProblems(path);
+        checked.set(path, problems);
+      }
+      for (const problem of problems) report(name, written, problem, field);
     }
-    for (const problem of problems) report(name, trait.file, problem);
   }
 }
 
@@ -62,13 +72,13 @@ export function checkModelTraits(
  */
 export function checkConfig(config: RelayConfig, mappingsDir: string): ConfigError[] {
   const errors: ConfigError[] = [];
-  checkModelTraits(config.traits, mappingsDir, (trait, written, problem) =>
+  checkModelTraits(config.traits, mappingsDir, (trait, written, problem, field) =>
     errors.push({
       file: modelPath(written, mappingsDir),
       line: problem.line,
       column: problem.column,
       path: problem.path,
-      message: `${problem.message} (the model of trait ${trait})`,
+      message: `${problem.message} (the ${field === 'shadow' ? 'shadow ' : ''}model of trait ${trait})`,
     }),
   );
   return errors;

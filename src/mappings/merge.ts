@@ -146,9 +146,9 @@ export function mergeFiles(
       duplicate(budgetFile, ['budget', ...issue.path], issue.message);
   // What the relay would otherwise only find when it builds the configuration: the model files.
   if (options.mappingsDir !== undefined)
-    checkModelTraits(config.traits, options.mappingsDir, (trait, written, problem) => {
+    checkModelTraits(config.traits, options.mappingsDir, (trait, written, problem, field) => {
       const file = traitFile.get(trait);
-      if (file) duplicate(file, ['traits', trait, 'model', 'file'], describeModelProblem(written, problem));
+      if (file) duplicate(file, ['traits', trait, 'model', field], describeModelProblem(written, problem));
     });
   const last = errors.at(-1);
   if (hidden > 0 && last)

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import '../lib/zod-messages.js';
+import { BoundedDuration } from './duration-schema.js';
+
+const DAY_MS = 86_400_000;
 
 /**
  * `scores:` (docs/budget.md "Score monitoring"): how score and model traits are watched for drift.
@@ -7,6 +10,13 @@ import '../lib/zod-messages.js';
  * src/engine/scores/.
  */
 export const ScoresConfig = z.strictObject({
+  /**
+   * How far back the reference histogram is: the day's snapshot is compared with the one this many
+   * whole days earlier (or the nearest older one; the first one while none is that old).
+   */
+  reference: BoundedDuration({ maxMs: 366 * DAY_MS, maxText: '366d' })
+    .refine((ms) => ms >= DAY_MS && ms % DAY_MS === 0, 'must be whole days, such as 7d')
+    .prefault('7d'),
   /** A population stability index above this against the reference window is a warning. */
   psi_threshold: z.number().finite().positive('must be greater than 0').default(0.2),
   /** Fixed bins over each trait's known range. */

@@ -230,10 +230,20 @@ export const ScoreTrait = z
   .transform(({ half_life, max, rules }) => ({ kind: 'score' as const, halfLife: half_life, max, rules }));
 export type ScoreTrait = z.infer<typeof ScoreTrait>;
 
-/** The model file is read (and validated) when the engine is built, not at mapping load. */
+/**
+ * The model file is read (and validated) when the engine is built, not at mapping load. `shadow` is a
+ * second model file scored beside the live one for comparison only (docs/models.md).
+ */
 export const ModelTrait = z
-  .strictObject({ file: z.string().min(1, 'must not be empty') })
-  .transform(({ file }) => ({ kind: 'model' as const, file }));
+  .strictObject({
+    file: z.string().min(1, 'must not be empty'),
+    shadow: z.string().min(1, 'must not be empty').optional(),
+  })
+  .transform(({ file, shadow }) => ({
+    kind: 'model' as const,
+    file,
+    ...(shadow === undefined ? {} : { shadow }),
+  }));
 export type ModelTrait = z.infer<typeof ModelTrait>;
 
 const kindShape = {

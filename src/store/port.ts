@@ -41,12 +41,15 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+import type { BudgetStore } from './budget-port.js';
 import type { DeliveryStore } from './delivery-port.js';
 import type { ProfileStore } from './profile-port.js';
 import type { RebuildStore } from './rebuild-port.js';
+import type { ScoreStore } from './score-port.js';
 
 /** What a backend implements: the event log, the profiles built from it, and their delivery. */
-export interface RelayStore extends EventStore, ProfileStore, DeliveryStore, RebuildStore {}
+export interface RelayStore
+  extends EventStore, ProfileStore, DeliveryStore, RebuildStore, BudgetStore, ScoreStore {}
 
 export interface EventStore {
   readonly backend: string;

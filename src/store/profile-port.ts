@@ -1,3 +1,5 @@
+import type { BudgetSumsDelta } from './budget-port.js';
+
 /**
  * Profile storage: identities, computed-trait state, timelines, merges, processing cursors and
  * trait backfills. Profile-keyed tables (profiles, profile_events, merges) partition by profile id;
@@ -92,6 +94,8 @@ export interface ProcessingCommit {
   profileEvents: { profileId: string; seq: number; eventTime: number }[];
   outbox: OutboxRow[];
   memberships: MembershipChange[];
+  /** Changes of the budget audiences' running sums that these profile states make (budget-port.ts). */
+  budget?: BudgetSumsDelta[];
 }
 
 export interface TraitDefinitionRow {

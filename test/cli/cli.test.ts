@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -9,7 +9,7 @@ import type { ProfileView } from '../../src/cli/api-types.js';
 import { type RunningRelay } from '../../src/relay.js';
 import { basicAuth, WRITE_KEYS } from '../helpers/relay-process.js';
 import { startTestRelay } from '../helpers/in-process-relay.js';
-import { runCli } from './run-cli.js';
+import { runCli, runCliHere } from './run-cli.js';
 
 const ADMIN_TOKEN = 'admin-token-for-cli-tests-0001';
 const root = mkdtempSync(join(tmpdir(), 'relay-cli-'));
@@ -24,6 +24,7 @@ beforeAll(async () => {
   relay = await startTestRelay({
     root,
     adminToken: ADMIN_TOKEN,
+    destinations: ['braze', 'hubspot'],
     processEnv: {
       DESTINATIONS_ENABLED: 'true',
       BRAZE_REST_ENDPOINT: braze.url,
@@ -72,12 +73,12 @@ afterAll(async () => {
 
 describe('audience-relay against a running relay', () => {
   it('audiences --json prints the API answer; the table lists every audience', async () => {
-    const json = await runCli(['audiences', '--json'], env);
+    const json = await runCliHere(['audiences', '--json'], env);
     expect(json.code, json.stderr).toBe(0);
     const answer = JSON.parse(json.stdout) as { audiences: { name: string; size: number }[] };
     expect(answer.audiences.map((audience) => audience.name)).toEqual(Object.keys(relay.config().audiences));
 
-    const human = await runCli(['audiences'], env);
+    const human = await runCliHere(['audiences'], env);
     expect(human.code, human.stderr).toBe(0);
     const [header, ...rows] = human.stdout.trimEnd().split('\n');
     expect(header).toMatch(/^AUDIENCE\s+SIZE\s+TREND \(last point\)\s+BACKFILL$/);
@@ -86,7 +87,7 @@ describe('audience-relay against a running relay', () => {
   });
 
   it('explain --user: the rule tree as JSON, and as a tree with ✓/✗ and values', async () => {
-    const json = await runCli(['explain', '--user', 'u1', '--json'], env);
+    const json = await runCliHere(['explain', '--user', 'u1', '--json'], env);
     expect(json.code, json.stderr).toBe(0);
     const answer = JSON.parse(json.stdout) as {
       profileId: string;
@@ -96,7 +97,7 @@ describe('audience-relay against a running relay', () => {
     const highIntent = answer.audiences.find((entry) => entry.audience === 'high_intent');
     expect(highIntent?.explain.kind).toBe('audience');
 
-    const human = await runCli(['explain', '--user', 'u1', '--audience', 'high_intent'], env);
+    const human = await runCliHere(['explain', '--user', 'u1', '--audience', 'high_intent'], env);
     expect(human.code, human.stderr).toBe(0);
     const lines = human.stdout.split('\n');
     expect(lines[0]).toBe(`profile ${answer.profileId}`);
@@ -109,7 +110,7 @@ describe('audience-relay against a running relay', () => {
   });
 
   it('profile --email shows identifiers, traits and events', async () => {
-    const result = await runCli(['profile', '--email', 'ada@example.com'], env);
+    const result = await runCliHere(['profile', '--email', 'ada@example.com'], env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^identifiers\n {2}email\s+ada@example\.com\n {2}userId\s+u1$/m);
     expect(result.stdout).toMatch(/^ {2}pricing_views_48h\s+3$/m);
@@ -118,19 +119,19 @@ describe('audience-relay against a running relay', () => {
   });
 
   it('deliveries search: --user and relative --since/--until reach the API; JSON and table', async () => {
-    const json = await runCli(['deliveries', 'search', '--user', 'u1', '--since', '1h', '--json'], env);
+    const json = await runCliHere(['deliveries', 'search', '--user', 'u1', '--since', '1h', '--json'], env);
     expect(json.code, json.stderr).toBe(0);
     const answer = JSON.parse(json.stdout) as { deliveries: { destination: string; status: string }[] };
     expect(answer.deliveries).toContainEqual(
       expect.objectContaining({ destination: 'braze', status: '201' }),
     );
 
-    const none = await runCli(['deliveries', 'search', '--until', '1h', '--json'], env);
+    const none = await runCliHere(['deliveries', 'search', '--until', '1h', '--json'], env);
     expect((JSON.parse(none.stdout) as { deliveries: unknown[] }).deliveries).toEqual([]);
-    const other = await runCli(['deliveries', 'search', '--user', 'nobody', '--json'], env);
+    const other = await runCliHere(['deliveries', 'search', '--user', 'nobody', '--json'], env);
     expect((JSON.parse(other.stdout) as { deliveries: unknown[] }).deliveries).toEqual([]);
 
-    const human = await runCli(['deliveries', 'search', '--destination', 'braze'], env);
+    const human = await runCliHere(['deliveries', 'search', '--destination', 'braze'], env);
     expect(human.code, human.stderr).toBe(0);
     const [header, first] = human.stdout.split('\n');
     expect(header).toMatch(/^TIME\s+DESTINATION\s+STATUS\s+ITEMS\s+LATENCY\s+OUTCOME$/);
@@ -138,13 +139,13 @@ describe('audience-relay against a running relay', () => {
   });
 
   it('status: processing, last reload and backfills', async () => {
-    const result = await runCli(['status'], env);
+    const result = await runCliHere(['status'], env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^processing\s+stored 5 {2}processed 5 {2}pending 0$/m);
     expect(result.stdout).toMatch(/^last reload\s+\S+ \(startup\) ok$/m);
     expect(result.stdout).toMatch(/^backfills\s+\d+ ready, 0 running$/m);
 
-    const json = await runCli(['status', '--json'], env);
+    const json = await runCliHere(['status', '--json'], env);
     const answer = JSON.parse(json.stdout) as { processing: { pending: number }; config: { dir: string } };
     expect(answer.processing.pending).toBe(0);
     expect(answer.config.dir).toBe(join(root, 'mappings'));
@@ -159,7 +160,7 @@ describe('audience-relay against a running relay', () => {
     expect(res.status).toBe(200);
     await relay.whenIdle();
 
-    const json = await runCli(['profile', '--user', 'u3', '--json'], env);
+    const json = await runCliHere(['profile', '--user', 'u3', '--json'], env);
     expect(json.code, json.stderr).toBe(0);
     const answer = JSON.parse(json.stdout) as ProfileView;
     const [membership] = answer.memberships;
@@ -174,7 +175,7 @@ describe('audience-relay against a running relay', () => {
       },
     ]);
 
-    const human = await runCli(['profile', '--user', 'u3'], env);
+    const human = await runCliHere(['profile', '--user', 'u3'], env);
     expect(human.code, human.stderr).toBe(0);
     const since = (membership?.enteredAt ?? '').replace(/\.\d{3}Z$/, 'Z');
     expect(human.stdout).toContain(
@@ -190,7 +191,7 @@ describe('audience-relay against a running relay', () => {
   });
 
   it('reload reloads the mapping files', async () => {
-    const result = await runCli(['reload'], env);
+    const result = await runCliHere(['reload'], env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^reloaded \d+ files at \S+Z$/m);
   });
@@ -209,7 +210,7 @@ describe('audience-relay against a running relay', () => {
     });
     expect(res.status).toBe(200);
     const deadLetters = async () =>
-      JSON.parse((await runCli(['dead-letters', '--destination', 'braze', '--json'], env)).stdout) as {
+      JSON.parse((await runCliHere(['dead-letters', '--destination', 'braze', '--json'], env)).stdout) as {
         deadLetters: { id: number; destination: string }[];
       };
     let answer = await deadLetters();
@@ -220,7 +221,7 @@ describe('audience-relay against a running relay', () => {
     const [letter] = answer.deadLetters;
     expect(letter?.destination).toBe('braze');
 
-    const human = await runCli(['dead-letters'], env);
+    const human = await runCliHere(['dead-letters'], env);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^ID\s+DEAD AT\s+DESTINATION\s+PROFILE\s+TRIES\s+CHANGE\s+REASON$/m);
     expect(human.stdout).toMatch(
@@ -228,7 +229,7 @@ describe('audience-relay against a running relay', () => {
     );
 
     braze.setRejection(undefined);
-    const replay = await runCli(['replay', '--id', String(letter?.id)], env);
+    const replay = await runCliHere(['replay', '--id', String(letter?.id)], env);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.stdout).toBe('replayed 1 dead letter\n');
     expect((await deadLetters()).deadLetters).toEqual([]);
@@ -240,7 +241,7 @@ describe('audience-relay against a running relay', () => {
     expect(wrong.stderr).toBe(
       'audience-relay: GET /admin/api/audiences: HTTP 401: Authorization: a valid "Bearer <ADMIN_TOKEN>" is required\n',
     );
-    const missing = await runCli(['explain', '--user', 'nobody', '--token', ADMIN_TOKEN], {
+    const missing = await runCliHere(['explain', '--user', 'nobody', '--token', ADMIN_TOKEN], {
       RELAY_URL: relay.url,
     });
     expect(missing.code).toBe(1);
@@ -249,8 +250,93 @@ describe('audience-relay against a running relay', () => {
       expect(output).not.toContain('wrong-token');
       expect(output).not.toContain(ADMIN_TOKEN);
     }
-    const usage = await runCli(['replay'], env);
-    expect(usage.code).toBe(1);
-    expect(usage.stderr).toBe('audience-relay: replay needs --destination, --id or --all\n');
+    const usage = await runCliHere(['replay'], env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe(
+      'audience-relay: replay needs --destination, --id or --all\n(add --help for usage)\n',
+    );
+  });
+});
+
+describe('a CLI that never surprises (each case failed before its fix)', () => {
+  it('audiences preview and members take --url, --token and --json wherever they are placed', async () => {
+    const connection = ['--url', relay.url, '--token', ADMIN_TOKEN];
+    const rule = ['--rule', '{trait: lead_score, gt: -1}'];
+    // The first as the real process (it asked localhost before the fix), the rest in this process.
+    for (const [index, args] of [
+      ['audiences', 'preview', ...rule, ...connection, '--json'],
+      ['audiences', ...connection, 'preview', '--json', ...rule],
+      ['audiences', '--json', 'preview', ...rule, ...connection],
+    ].entries()) {
+      const result = index === 0 ? await runCli(args) : await runCliHere(args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        size: expect.any(Number),
+        evaluated: expect.any(Number),
+      });
+    }
+    for (const args of [
+      ['audiences', 'members', 'cart_abandoners', ...connection, '--json'],
+      ['audiences', ...connection, '--json', 'members', 'cart_abandoners'],
+    ]) {
+      const result = await runCliHere(args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ audience: 'cart_abandoners' });
+    }
+  });
+
+  it('replay and deliveries search name a destination that does not exist, exit 1', async () => {
+    const replay = await runCliHere(['replay', '--destination', 'nope'], env);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(/destination: no destination named "nope"/);
+    const search = await runCliHere(['deliveries', 'search', '--destination', 'nope'], env);
+    expect(search.code).toBe(1);
+    expect(search.stderr).toMatch(/destination: no destination named "nope"/);
+    expect(search.stdout).toBe('');
+  });
+
+  it('validate: a missing directory, a file and an empty directory are errors naming the path, exit 1', async () => {
+    const missing = join(root, 'no-such-dir');
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    for (const [dir, message] of [
+      [missing, 'does not exist'],
+      ['README.md', 'is not a directory'],
+      [empty, 'no mapping files'],
+    ] as const) {
+      const result = await runCliHere(['validate', dir]);
+      expect(result.code, `${dir}: ${result.stdout}`).toBe(1);
+      expect(result.stderr).toContain(dir);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  it('usage errors exit 2 with the problem and a pointer to --help', async () => {
+    for (const args of [
+      ['audiences', '--bogus'],
+      ['nonsense'],
+      ['replay'],
+      ['audiences', 'members'],
+      ['deliveries', 'search', '--limit', 'many'],
+      ['explain'],
+      ['audiences', 'bogus'],
+      ['deliveries', 'bogus'],
+      ['fakes', '--json'],
+      ['validate', '--url', relay.url],
+    ]) {
+      const result = await runCliHere(args, env);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/--help/);
+    }
+    const unknown = await runCliHere(['audiences', 'bogus'], env);
+    expect(unknown.stderr).toMatch(
+      /^audience-relay: unknown command 'bogus' for 'audiences' \(its commands: list, /,
+    );
+    for (const args of [['help'], ['--help'], ['audiences', '--help'], ['help', 'replay']]) {
+      const help = await runCliHere(args);
+      expect(help.code, args.join(' ')).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: audience-relay /);
+    }
   });
 });

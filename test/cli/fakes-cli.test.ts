@@ -271,7 +271,7 @@ describe('audience-relay fakes', () => {
     }
   });
 
-  it('refuses a busy port, an unknown destination type and two fakes on one port, starting nothing', async () => {
+  it('refuses a busy port (exit 1), an unknown destination type and two fakes on one port (usage: exit 2), starting nothing', async () => {
     const busy = createServer();
     busy.listen(0, '127.0.0.1');
     await once(busy, 'listening');
@@ -284,10 +284,10 @@ describe('audience-relay fakes', () => {
       busy.close();
     }
     const unknown = await runCli(['fakes', '--port', 'nowhere=5000']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no fake for destination type "nowhere"');
     const shared = await runCli(['fakes', '--port', 'braze=5000', '--port', 'hubspot=5000']);
-    expect(shared.code).toBe(1);
+    expect(shared.code).toBe(2);
     expect(shared.stderr).toMatch(/cannot both use port 5000/);
   });
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { runCli as runCliProgram } from '../../src/cli/program.js';
 import { REPO_ROOT } from '../helpers/relay-process.js';
 
 export interface CliResult {
@@ -29,5 +30,20 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/**
+ * Runs a command line in this process (no process start: milliseconds instead of a second), with
+ * only `env` as its environment. What it prints is captured; the process's own output is untouched.
+ */
+export async function runCliHere(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCliProgram(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env,
+  });
   return { code, stdout, stderr };
 }

@@ -15,8 +15,8 @@ import { codeBlocks, documentationFiles, type CodeBlock } from './markdown.js';
  *
  * - none: a complete mapping file, loaded alone (with a copy of models/, for `model:` traits);
  * - `<!-- fragment: ... -->`: loaded together with a copy of the example mappings/ and models/; the
- *   examples' definitions of the names the block defines (same section and name; `identity` and
- *   `events` as a whole) are taken out of the copy, as if the block had been edited into them;
+ *   examples' definitions of the names the block defines (same section and name; `identity`,
+ *   `events` and `budget` as a whole) are taken out of the copy, as if the block had been edited into them;
  * - `<!-- invalid -->` or `<!-- invalid: <text> -->`: a block that shows an error; it must be refused
  *   even with the example mappings beside it, and with `<text>` in one of the errors.
  *
@@ -35,7 +35,7 @@ interface Case {
 
 const BLOCK_FILE = 'doc-block.yaml';
 const NAMED_SECTIONS = ['sources', 'traits', 'audiences', 'destinations'] as const;
-const SINGLE_SECTIONS = ['identity', 'events'] as const;
+const SINGLE_SECTIONS = ['identity', 'events', 'budget'] as const;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}\r\n]*)?\}/g;
 
 const CASES: Case[] = documentationFiles()

@@ -4,7 +4,7 @@
  */
 import { traitAt } from './conditions-oracle.js';
 
-export type ModelFile =
+export type ModelFile = { version?: string | number } & (
   | {
       kind: 'logistic';
       intercept: number;
@@ -14,7 +14,8 @@ export type ModelFile =
         { default?: number; clip?: [number, number]; log1p?: boolean; scale?: { mean: number; std: number } }
       >;
     }
-  | { kind: 'trees'; objective: string; base_score: number; feature_names?: string[]; trees: TreeNode[] };
+  | { kind: 'trees'; objective: string; base_score: number; feature_names?: string[]; trees: TreeNode[] }
+);
 export interface TreeNode {
   nodeid: number;
   leaf?: number;

@@ -1,7 +1,8 @@
 /**
  * Model test: seeded streams of realistic Segment events through the REAL relay process, every person
  * compared with a deliberately naive reference model (oracle.ts): live profile count, identifiers,
- * timeline, every trait value, audience sizes and memberships.
+ * timeline, every trait value, audience sizes and memberships, and per budget audience the size, mean
+ * probability and average order value an allocation run reads from the running sums (budget-oracle.ts).
  *
  *   npm test                      seeds 1-20 (after test/model/regressions.json), ~3,100 events each
  *   npm run test:model            MODEL_SEEDS=200
@@ -36,10 +37,26 @@ const PEOPLE = Number(process.env.MODEL_PEOPLE ?? 150);
 const SHRINK_MS = Number(process.env.MODEL_SHRINK_MS ?? 90_000);
 const REGRESSIONS = new URL('./regressions.json', import.meta.url);
 
-/** Both model kinds are exercised: the example trees (p_convert) and the example logistic file. */
+/**
+ * Both model kinds are exercised: the example trees (p_convert) and the example logistic file. The
+ * budget ranks the example audiences with a `value:` (a model probability with a trait or constant
+ * order value, a rule score through the logistic mapping) and one of its own on the logistic model.
+ */
 const EXTRA_MAPPINGS = `traits:
   p_convert_logistic:
     model: { file: models/p_convert_logistic.json }
+audiences:
+  model_buyers:
+    rule: { trait: orders_365d, gte: 1 }
+    value: { probability: p_convert_logistic, order_value: largest_order_365d }
+`;
+const BUDGET_MAPPINGS = `budget:
+  total: 10000
+  period: day
+  audiences: [high_intent, cart_abandoners, champions, model_buyers]
+  min_audience_size: 1
+  cap_per_member: 2.0
+  probability_from_score: { logistic: { midpoint: 30, scale: 15 } }
 `;
 
 const regressions = JSON.parse(readFileSync(REGRESSIONS, 'utf8')) as number[];
@@ -60,11 +77,17 @@ function saveRegression(seed: number): void {
   console.log(`seed ${seed} saved to test/model/regressions.json`);
 }
 
-/** Mismatches by what they are about, for the log: identity (a), (b) and the timeline, traits, audiences. */
+/** Mismatches by what they are about, for the log: identity (a), (b) and the timeline, traits, audiences, budget. */
 function kindsOf(mismatches: string[]): Record<string, string[]> {
-  const kinds: Record<string, string[]> = { identity: [], traits: [], audiences: [] };
+  const kinds: Record<string, string[]> = { identity: [], traits: [], audiences: [], budget: [] };
   for (const line of mismatches) {
-    const kind = / trait /.test(line) ? 'traits' : /audience /.test(line) ? 'audiences' : 'identity';
+    const kind = line.startsWith('budget')
+      ? 'budget'
+      : / trait /.test(line)
+        ? 'traits'
+        : /audience /.test(line)
+          ? 'audiences'
+          : 'identity';
     kinds[kind]?.push(line);
   }
   return kinds;
@@ -94,6 +117,7 @@ describe('model: the relay agrees with a naive reference model', () => {
     cpSync(MAPPINGS_DIR, mappingsDir, { recursive: true });
     cpSync(join(REPO_ROOT, 'models'), join(root, 'models'), { recursive: true });
     writeFileSync(join(mappingsDir, 'model-test.yaml'), EXTRA_MAPPINGS);
+    writeFileSync(join(mappingsDir, 'budget.yaml'), BUDGET_MAPPINGS); // in place of the example's
     config = loadOracleConfig(mappingsDir);
     pool = new RelayPool(mappingsDir);
   });

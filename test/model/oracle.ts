@@ -3,10 +3,12 @@
  * audience memberships out. Reads the mapping CONTRACT with the project's own loader; computes
  * everything with the naive oracles next to this file (never with src/engine or src/identity).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { DESTINATIONS } from '../../src/destinations/registry.js';
 import type { AudienceDefinition } from '../../src/mappings/audiences-schema.js';
+import type { BudgetConfig } from '../../src/mappings/budget-schema.js';
 import { formatConfigError, loadMappings } from '../../src/mappings/load.js';
 import type { TraitDefinition } from '../../src/mappings/traits-schema.js';
 import { memberships } from './audience-oracle.js';
@@ -20,6 +22,10 @@ export interface OracleConfig {
   traits: Record<string, TraitDefinition>;
   audiences: Record<string, AudienceDefinition>;
   models: Record<string, ModelFile>;
+  /** Per model file, the first 16 hex digits of the SHA-256 of its text (docs/models.md). */
+  modelHashes: Record<string, string>;
+  /** `budget:` (budget-oracle.ts recounts its audiences' measures). */
+  budget?: BudgetConfig;
 }
 
 /** The mapping files of `mappingsDir`; model files resolved against the folder that holds it (docs/mappings.md). */
@@ -28,10 +34,13 @@ export function loadOracleConfig(mappingsDir: string): OracleConfig {
   if (!loaded.ok) throw new Error(loaded.errors.map(formatConfigError).join('\n'));
   const { config } = loaded;
   const models: Record<string, ModelFile> = {};
+  const modelHashes: Record<string, string> = {};
   for (const def of Object.values(config.traits)) {
     if (def.kind !== 'model') continue;
     const path = isAbsolute(def.file) ? def.file : resolve(dirname(resolve(mappingsDir)), def.file);
-    models[def.file] = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
+    const text = readFileSync(path, 'utf8');
+    models[def.file] = JSON.parse(text) as ModelFile;
+    modelHashes[def.file] = createHash('sha256').update(text).digest('hex').slice(0, 16);
   }
   return {
     identifiers: config.identity.identifiers,
@@ -39,6 +48,8 @@ export function loadOracleConfig(mappingsDir: string): OracleConfig {
     traits: config.traits,
     audiences: config.audiences,
     models,
+    modelHashes,
+    ...(config.budget === undefined ? {} : { budget: config.budget }),
   };
 }
 
@@ -119,6 +130,7 @@ export function personState(
   const ctx: TraitContext = {
     traits: config.traits,
     models: config.models,
+    modelHashes: config.modelHashes,
     allowedLatenessMs: config.allowedLatenessMs,
     processedAt,
   };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { basicAuth, startRelayProcess, WRITE_KEYS, type RelayProcess } from '../helpers/relay-process.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { compareBudget } from './budget-oracle.js';
 import { materialize, type SegmentEvent, type StreamItem } from './stream.js';
 import {
   oraclePersons,
@@ -317,6 +318,17 @@ async function compareWithRelay(
     if (size < lo || size > hi)
       out.push(`audience ${name}: size ${size}, oracle ${lo === hi ? lo : `${lo}..${hi}`}`);
   }
+
+  // (f) the budget audiences' running sums: size, mean probability and average order value of an
+  // allocation run, against a naive recount over every person's state.
+  if (config.budget !== undefined)
+    result.unstable += await compareBudget(
+      () => admin(url, '/budget/refresh', { method: 'POST' }),
+      config,
+      (at) => persons.map((person) => personState(person, config, processedAt, at)),
+      Math.min(processedAt, Date.now() - MEMBERSHIP_LAG_MS),
+      out,
+    );
 }
 
 /** For a membership mismatch: what the relay's profile state says and whether its rule holds now. */

@@ -17,6 +17,8 @@ export interface TraitContext {
   traits: Record<string, TraitDefinition>;
   /** Model files by the `file` written in the mapping (parsed JSON, docs/models.md). */
   models: Record<string, ModelFile>;
+  /** Per model file, its hash: a model then also publishes `.model` and `.reasons` (docs/models.md). */
+  modelHashes?: Record<string, string>;
   allowedLatenessMs: number;
   /** Processing time of the events (lateness, the score's cap); "now" of docs/traits.md "Lateness". */
   processedAt: number;
@@ -275,6 +277,14 @@ export function traitValues(events: OracleEvent[], now: number, ctx: TraitContex
     const model = ctx.models[def.file];
     if (!model) throw new Error(`model file ${def.file} not loaded`);
     values[name] = predict(model, values);
+    const hash = ctx.modelHashes?.[def.file];
+    if (hash === undefined) continue;
+    // "a model trait records its file, the file's version (null without one) and hash with each score"
+    const version = model.version === undefined ? null : String(model.version);
+    values[`${name}.model`] = { file: def.file, version, hash };
+    values[`${name}.reasons`] = [
+      `scored by ${def.file} (${version === null ? '' : `version ${version}, `}sha256 ${hash})`,
+    ];
   }
   return values;
 }

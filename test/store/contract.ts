@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MembershipCause, MembershipChange, ProcessingCommit } from '../../src/store/profile-port.js';
+import { describeBudgetStoreContract } from './budget-contract.js';
 import { describeDeliveryStoreContract } from './delivery-contract.js';
 import { describeRebuildStoreContract } from './rebuild-contract.js';
 import type { NewEvent } from '../../src/store/port.js';
@@ -160,6 +161,7 @@ export function describeEventStoreContract(backend: string, harness: () => Store
   describeProfileStoreContract(backend, harness);
   describeDeliveryStoreContract(backend, harness);
   describeRebuildStoreContract(backend, harness);
+  describeBudgetStoreContract(backend, harness);
 }
 
 function commit(overrides: Partial<ProcessingCommit>): ProcessingCommit {

@@ -1,24 +1,32 @@
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { AudienceList, MemberList, PreviewResult, type AudienceSummary } from '../../admin/api-schema.js';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
-import type { AudienceList, AudienceSummary, MemberList, PreviewResult } from '../api-types.js';
-import { CliError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { formatTime, plural, printJson, printLines, table } from '../output.js';
-import { positiveInt } from '../parse.js';
+import { defaultOf, positiveInt } from '../parse.js';
+import { registerAudienceExport } from './audience-export.js';
 
 interface JsonOption extends ConnectionOptions {
   json?: boolean;
 }
 
-/** `audiences`, `audiences preview`, `audiences members`. */
+/** `audiences [list]`, `audiences preview`, `audiences members`, `audiences export`. */
 export function registerAudiences(program: Command): void {
-  const audiences = withConnection(
-    program
-      .command('audiences')
-      .description('audiences with their size, last trend point and backfill status')
-      .option('--json', 'print the API answer as JSON'),
-  ).action(async (options: JsonOption) => {
-    const answer = await new AdminClient(options).get<AudienceList>('/audiences');
+  const audiences = program
+    .command('audiences')
+    .description('audiences: sizes and trends, rule previews, members, CSV exports');
+
+  withConnection(
+    defaultOf(
+      audiences,
+      audiences
+        .command('list', { isDefault: true })
+        .description('audiences with their size, last trend point and backfill status (the default)')
+        .option('--json', 'print the API answer as JSON'),
+    ),
+  ).action(async (_unknown: undefined, options: JsonOption) => {
+    const answer = await new AdminClient(options).get(AudienceList, '/audiences');
     if (options.json) return printJson(answer);
     printLines(audienceTable(answer.audiences));
   });
@@ -32,7 +40,7 @@ export function registerAudiences(program: Command): void {
       .option('--json', 'print the API answer as JSON'),
   ).action(async (options: JsonOption & { rule: string; sample: number }) => {
     const rule = parseRule(options.rule);
-    const answer = await new AdminClient(options).post<PreviewResult>('/audiences/preview', {
+    const answer = await new AdminClient(options).post(PreviewResult, '/audiences/preview', {
       rule,
       sample: options.sample,
     });
@@ -48,13 +56,16 @@ export function registerAudiences(program: Command): void {
       .option('--limit <n>', 'at most this many (1-1000)', positiveInt(1), 50)
       .option('--json', 'print the API answer as JSON'),
   ).action(async (name: string, options: JsonOption & { limit: number }) => {
-    const answer = await new AdminClient(options).get<MemberList>(
+    const answer = await new AdminClient(options).get(
+      MemberList,
       `/audiences/${encodeURIComponent(name)}/members`,
       { limit: options.limit },
     );
     if (options.json) return printJson(answer);
     printLines(answer.members.length > 0 ? answer.members : [`no members in ${answer.audience}`]);
   });
+
+  registerAudienceExport(audiences);
 }
 
 export function audienceTable(audiences: AudienceSummary[]): string[] {
@@ -100,7 +111,7 @@ function parseRule(text: string): unknown {
     if (typeof rule !== 'object' || rule === null) throw new Error('expected a condition object');
     return rule;
   } catch (error) {
-    throw new CliError(
+    throw new UsageError(
       `--rule: not a JSON or YAML condition: ${(error as Error).message.split('\n')[0]?.replace(/:$/, '')}`,
     );
   }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
-import type { DeadLetter, DeadLetterList, ReplayResult } from '../api-types.js';
-import { CliError } from '../errors.js';
+import { DeadLetterList, ReplayResult, type DeadLetter } from '../../admin/api-schema.js';
+import { UsageError } from '../errors.js';
 import { formatTime, formatValue, plural, printJson, printLines, table } from '../output.js';
 import { collectInts, positiveInt } from '../parse.js';
 
@@ -30,7 +30,7 @@ export function registerDeadLetters(program: Command): void {
       .option('--replayed', 'include those already replayed')
       .option('--json', 'print the API answer as JSON'),
   ).action(async (options: ListOptions) => {
-    const answer = await new AdminClient(options).get<DeadLetterList>('/dead-letters', {
+    const answer = await new AdminClient(options).get(DeadLetterList, '/dead-letters', {
       destination: options.destination,
       limit: options.limit,
       replayed: options.replayed ? 'true' : undefined,
@@ -51,7 +51,8 @@ export function registerDeadLetters(program: Command): void {
       .option('--all', 'every dead letter of every destination')
       .option('--json', 'print the API answer as JSON'),
   ).action(async (options: ReplayOptions) => {
-    const answer = await new AdminClient(options).post<ReplayResult>(
+    const answer = await new AdminClient(options).post(
+      ReplayResult,
       '/dead-letters/replay',
       replayBody(options),
     );
@@ -62,10 +63,10 @@ export function registerDeadLetters(program: Command): void {
 
 function replayBody(options: ReplayOptions): { ids?: number[]; destination?: string } {
   if (!options.destination && !options.id && !options.all) {
-    throw new CliError('replay needs --destination, --id or --all');
+    throw new UsageError('replay needs --destination, --id or --all');
   }
   if (options.all && (options.destination || options.id)) {
-    throw new CliError('--all replays everything: leave out --destination and --id');
+    throw new UsageError('--all replays everything: leave out --destination and --id');
   }
   return {
     ...(options.id ? { ids: options.id } : {}),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
-import type { Explanation } from '../api-types.js';
+import { Explanation } from '../../admin/api-schema.js';
 import { renderExplanation } from '../explain-tree.js';
 import { identityQuery, withIdentity, type IdentityOptions } from '../identity.js';
 import { printJson, printLines } from '../output.js';
@@ -19,7 +19,7 @@ export function registerExplain(program: Command): void {
       .option('--json', 'print the API answer as JSON'),
   ).action(async (options: ExplainOptions) => {
     const query = { ...identityQuery(options), audience: options.audience };
-    const answer = await new AdminClient(options).get<Explanation>('/profiles/explain', query);
+    const answer = await new AdminClient(options).get(Explanation, '/profiles/explain', query);
     if (options.json) return printJson(answer);
     printLines(renderExplanation(answer));
   });

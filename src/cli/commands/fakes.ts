@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import type { FakeDefinition, RegisteredDestination } from '../../delivery/destination.js';
 import { DESTINATIONS } from '../../destinations/registry.js';
 import type { FakeServer } from '../../destinations/fake-kit.js';
-import { CliError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
+import { currentIo } from '../io.js';
 import { requestLine } from '../fake-requests.js';
 import { printLines, table } from '../output.js';
 
@@ -94,10 +95,12 @@ function plan(destinations: WithFake[], ports: Record<string, number>, from?: nu
     return { destination, port: ports[destination.type] ?? fallback };
   });
   for (const { destination, port } of planned) {
-    if (port > MAX_PORT) throw new CliError(`--ports-from: ${destination.type} would get port ${port}`);
+    if (port > MAX_PORT) throw new UsageError(`--ports-from: ${destination.type} would get port ${port}`);
     const sharing = planned.find((other) => other.port === port && other.destination !== destination);
     if (port !== 0 && sharing)
-      throw new CliError(`${destination.type} and ${sharing.destination.type} cannot both use port ${port}`);
+      throw new UsageError(
+        `${destination.type} and ${sharing.destination.type} cannot both use port ${port}`,
+      );
   }
   return planned;
 }
@@ -117,7 +120,7 @@ async function runFakes(planned: Planned[]): Promise<void> {
   clearInterval(timer);
   await Promise.all(started.map(({ server }) => server.close()));
   flush(Date.now());
-  process.stdout.write('fakes stopped\n');
+  currentIo().stdout('fakes stopped\n');
 }
 
 /** Starts every fake, or none: one that fails to start closes the others. */
@@ -168,7 +171,7 @@ function printFinished({ destination, server }: Started, width: number, now: num
   let done = 0;
   for (const request of server.requests) {
     if (request.status === 0 && now - request.at < UNANSWERED_MS) break;
-    process.stdout.write(`${requestLine(destination.type, request, destination.fake.describe, width)}\n`);
+    currentIo().stdout(`${requestLine(destination.type, request, destination.fake.describe, width)}\n`);
     done++;
   }
   server.requests.splice(0, done);

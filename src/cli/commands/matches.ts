@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MatchView } from '../../admin/match-view.js';
+import { MatchView } from '../../admin/api-schema.js';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
 import { formatTime, printJson, printLines, table } from '../output.js';
 
@@ -17,7 +17,7 @@ export function registerMatches(program: Command): void {
       )
       .option('--json', 'print the API answer as JSON'),
   ).action(async (options: MatchOptions) => {
-    const answer = MatchView.parse(await new AdminClient(options).get<unknown>('/matches', {}));
+    const answer = await new AdminClient(options).get(MatchView, '/matches');
     if (options.json) return printJson(answer);
     printLines(matchLines(answer));
   });

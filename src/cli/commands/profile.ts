@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
-import type { ProfileView } from '../api-types.js';
+import { ProfileView } from '../../admin/api-schema.js';
 import { identityQuery, withIdentity, type IdentityOptions } from '../identity.js';
 import { formatTime, formatValue, keyValues, printJson, printLines, table } from '../output.js';
 import { positiveInt } from '../parse.js';
@@ -20,7 +20,7 @@ export function registerProfile(program: Command): void {
       .option('--history <n>', 'last membership changes to show', positiveInt(0), 10)
       .option('--json', 'print the API answer as JSON'),
   ).action(async (options: ProfileOptions) => {
-    const answer = await new AdminClient(options).get<ProfileView>('/profiles', identityQuery(options));
+    const answer = await new AdminClient(options).get(ProfileView, '/profiles', identityQuery(options));
     if (options.json) return printJson(answer);
     printLines(profileLines(answer, options));
   });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { RebuildView } from '../../admin/rebuild-view.js';
+import { z } from 'zod';
+import { RebuildRunning, RebuildView } from '../../admin/api-schema.js';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
-import { formatTime, printJson } from '../output.js';
+import { formatTime, printJson, printLines } from '../output.js';
 import { positiveInt } from '../parse.js';
 
 interface RebuildOptions extends ConnectionOptions {
@@ -25,27 +26,24 @@ export function registerRebuild(program: Command): void {
       .option('--json', 'print the API answer as JSON (the final one, unless --no-wait)'),
   ).action(async (options: RebuildOptions) => {
     const client = new AdminClient(options);
-    const answer = await client.post<RebuildView | { error: string; rebuild: RebuildView }>(
-      '/rebuild',
-      undefined,
-      [409],
-    );
+    // 202: started; 409: one is running, and this command follows it.
+    const answer = await client.post(z.union([RebuildRunning, RebuildView]), '/rebuild', undefined, [409]);
     const running = 'rebuild' in answer;
     let view = 'rebuild' in answer ? answer.rebuild : answer;
     if (!options.json) {
-      process.stdout.write(
+      printLines([
         running
-          ? `rebuild ${view.id} is already running (requested ${formatTime(view.requestedAt)})\n`
-          : `rebuild ${view.id} requested\n`,
-      );
+          ? `rebuild ${view.id} is already running (requested ${formatTime(view.requestedAt)})`
+          : `rebuild ${view.id} requested`,
+      ]);
     }
     if (!options.wait) return options.json ? printJson(view) : undefined;
     let last = '';
     while (!view.done) {
       await delay(options.interval);
-      view = await client.get<RebuildView>('/rebuild');
+      view = await client.get(RebuildView, '/rebuild');
       const line = progressLine(view);
-      if (!options.json && line !== last) process.stdout.write(`${line}\n`);
+      if (!options.json && line !== last) printLines([line]);
       last = line;
     }
     if (options.json) return printJson(view);
@@ -53,10 +51,10 @@ export function registerRebuild(program: Command): void {
       view.startedAt && view.finishedAt
         ? (Date.parse(view.finishedAt) - Date.parse(view.startedAt)) / 1000
         : 0;
-    process.stdout.write(
+    printLines([
       `rebuild ${view.id} done in ${seconds.toFixed(1)} s: ${view.events.total} events replayed, ` +
-        `${view.profiles.total} profiles\n`,
-    );
+        `${view.profiles.total} profiles`,
+    ]);
   });
 }
 

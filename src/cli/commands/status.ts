@@ -1,20 +1,22 @@
 import type { Command } from 'commander';
+import { ConfigStatus, Processing } from '../../admin/api-schema.js';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
-import type { ConfigStatus, Processing } from '../api-types.js';
 import { formatTime, keyValues, plural, printJson, printLines } from '../output.js';
 
-/** `status`: processing progress, the last configuration reload, backfills. */
+/** `status`: processing progress, destinations on and off, the last configuration reload, backfills. */
 export function registerStatus(program: Command): void {
   withConnection(
     program
       .command('status')
-      .description('processing (stored/processed/pending), last configuration reload, backfills')
+      .description(
+        'processing (stored/processed/pending), destinations, last configuration reload, backfills',
+      )
       .option('--json', 'print the API answers as JSON ({ processing, config })'),
   ).action(async (options: ConnectionOptions & { json?: boolean }) => {
     const client = new AdminClient(options);
     const [processing, config] = await Promise.all([
-      client.get<Processing>('/processing'),
-      client.get<ConfigStatus>('/config'),
+      client.get(Processing, '/processing'),
+      client.get(ConfigStatus, '/config'),
     ]);
     if (options.json) return printJson({ processing, config });
     printLines(statusLines(processing, config));
@@ -26,6 +28,12 @@ function statusLines(processing: Processing, config: ConfigStatus): string[] {
   const reloadText = !reload
     ? 'never'
     : `${formatTime(reload.at)} (${reload.trigger}) ${reload.ok ? 'ok' : `refused, ${plural(reload.errors.length, 'error')}`}`;
+  const on = config.destinations.filter((destination) => destination.enabled).map((d) => d.name);
+  const off = config.destinations.filter((destination) => !destination.enabled).map((d) => d.name);
+  const destinations =
+    config.destinations.length === 0
+      ? 'none configured'
+      : `on: ${on.join(', ') || 'none'}; off: ${off.join(', ') || 'none'}`;
   const lines = keyValues([
     [
       'processing',
@@ -35,12 +43,14 @@ function statusLines(processing: Processing, config: ConfigStatus): string[] {
       'config',
       `${config.dir}: ${plural(config.sources.length, 'source')}, ${plural(config.traits.length, 'trait')}`,
     ],
+    ['destinations', destinations],
     ['last reload', reloadText],
   ]);
   const backfills = config.backfills;
-  if (backfills.length === 0) return [...lines, 'backfills    none'];
+  const width = 'destinations'.length;
+  if (backfills.length === 0) return [...lines, `${'backfills'.padEnd(width)}  none`];
   const busy = backfills.filter((row) => row.status !== 'ready');
-  lines.push(`backfills    ${backfills.length - busy.length} ready, ${busy.length} running`);
+  lines.push(`${'backfills'.padEnd(width)}  ${backfills.length - busy.length} ready, ${busy.length} running`);
   lines.push(
     ...keyValues(
       busy.map((row) => [row.name, `${row.status} ${row.done}/${row.total}`]),

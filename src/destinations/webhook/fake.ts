@@ -13,9 +13,12 @@ export const webhookFake: FakeDefinition = {
   describe: describeDelivery,
 };
 
-/** `3 changes (2 entered high_intent) id msg_…`: counts only, no identifiers. */
+/** `3 changes (2 entered high_intent) id msg_…`, or a relay event's type: counts only, no identifiers. */
 export function describeDelivery(request: RecordedRequest): string {
-  const data = (request.body as { data?: unknown } | undefined)?.data;
+  const body = request.body as { type?: unknown; data?: unknown } | undefined;
+  if (typeof body?.type === 'string' && body.type !== 'audience.changes')
+    return `event ${body.type} id ${request.headers['webhook-id'] ?? '(no webhook-id)'}`;
+  const data = body?.data;
   const changes = Array.isArray(data) ? (data as { entered?: unknown; exited?: unknown }[]) : [];
   const counts = (key: 'entered' | 'exited') => {
     const byAudience = new Map<string, number>();

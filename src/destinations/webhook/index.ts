@@ -2,6 +2,7 @@ import type { DestinationType } from '../../delivery/destination.js';
 import { classify } from './classify.js';
 import { webhookFake } from './fake.js';
 import { WEBHOOK_LIMITS } from './limits.js';
+import { notify } from './notify.js';
 import { buildBatch } from './payload.js';
 import { redactBody } from './redact.js';
 import { WebhookMapping, WebhookSettings } from './settings.js';
@@ -17,6 +18,7 @@ export const webhookDestination: DestinationType<WebhookSettings, WebhookMapping
   subscriptions: (mapping) => ({ audiences: [...mapping.audiences], traits: [...mapping.traits] }),
   buildBatch: (items, config) => buildBatch(items, config),
   classify: (result, request) => classify(result, request),
+  notify: (event, config) => notify(event, config),
   redactBody,
   fake: webhookFake,
 };

@@ -1,5 +1,5 @@
 import { issueAt, type IssuePath, type ModelIssue } from './issues.js';
-import type { LogisticModel, Model, TreeEnsemble } from './predict.js';
+import type { LogisticModel, Model, ModelIdentity, TreeEnsemble } from './predict.js';
 import type {
   LogisticModelFile,
   ModelFile,
@@ -17,14 +17,16 @@ import type {
 
 export type CompileResult = { ok: true; model: Model } | { ok: false; issues: ModelIssue[] };
 
-export function compileModel(file: ModelFile): CompileResult {
-  return file.kind === 'logistic' ? compileLogistic(file) : compileTrees(file);
+/** `hash` identifies the file's text (load.ts computes it); the version is the file's own. */
+export function compileModel(file: ModelFile, hash: string): CompileResult {
+  const identity: ModelIdentity = { version: file.version === undefined ? null : String(file.version), hash };
+  return file.kind === 'logistic' ? compileLogistic(file, identity) : compileTrees(file, identity);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Logistic
 
-function compileLogistic(file: LogisticModelFile): CompileResult {
+function compileLogistic(file: LogisticModelFile, identity: ModelIdentity): CompileResult {
   const transforms = file.features ?? {};
   const issues = Object.keys(transforms)
     .filter((name) => !Object.hasOwn(file.coefficients, name))
@@ -36,6 +38,7 @@ function compileLogistic(file: LogisticModelFile): CompileResult {
   const transformOf = (name: string) => (Object.hasOwn(transforms, name) ? transforms[name] : undefined);
   const model: LogisticModel = {
     kind: 'logistic',
+    identity,
     output: 'probability',
     intercept: file.intercept,
     features,
@@ -167,13 +170,14 @@ export function resolveSplit(
   );
 }
 
-function compileTrees(file: TreesModelFile): CompileResult {
+function compileTrees(file: TreesModelFile, identity: ModelIdentity): CompileResult {
   const compiler = new TreeCompiler(file.feature_names);
   const roots = file.trees.map((tree, t) => compiler.addTree(tree, ['trees', t]));
   if (compiler.issues.length > 0) return { ok: false, issues: compiler.issues };
   const n = compiler.nodes;
   const model: TreeEnsemble = {
     kind: 'trees',
+    identity,
     output: file.objective === 'binary:logitraw' ? 'margin' : 'probability',
     baseMargin: file.objective === 'binary:logitraw' ? file.base_score : logit(file.base_score),
     features: compiler.features,

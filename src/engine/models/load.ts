@@ -1,3 +1,4 @@
+import { canonicalJson, sha256Hex } from '../../lib/hash.js';
 import { MAX_MODEL_FILE_BYTES, MAX_MODEL_NESTING } from '../../mappings/limits.js';
 import { readRegularFile } from '../../mappings/read-file.js';
 import { compileModel } from './compile.js';
@@ -52,20 +53,26 @@ export function parseModelText(text: string): ModelParseResult {
   } catch (error) {
     return { ok: false, issues: [{ path: '', message: `is not valid JSON: ${messageOf(error)}` }] };
   }
-  return parseModel(input);
+  return parseModel(input, modelHash(text));
+}
+
+/** What identifies a model file's content: the first 16 hex digits of the SHA-256 of its text. */
+export function modelHash(text: string): string {
+  return sha256Hex(text).slice(0, 16);
 }
 
 /**
  * A model from an already-parsed value (e.g. inlined elsewhere). Schema errors are reported first;
- * the structural checks of compile.ts run once the schema is satisfied. Never throws.
+ * the structural checks of compile.ts run once the schema is satisfied. Never throws. Without the
+ * text it was read from, the model's hash is that of the value's canonical JSON.
  */
-export function parseModel(input: unknown): ModelParseResult {
+export function parseModel(input: unknown, hash?: string): ModelParseResult {
   const shape = shapeIssues(input);
   if (shape.length > 0) return { ok: false, issues: shape };
   try {
     const parsed = ModelFile.safeParse(input);
     if (!parsed.success) return { ok: false, issues: fromZodIssues(parsed.error.issues, input) };
-    return compileModel(parsed.data);
+    return compileModel(parsed.data, hash ?? modelHash(canonicalJson(input)));
   } catch (error) {
     return { ok: false, issues: [{ path: '', message: `cannot be checked: ${messageOf(error)}` }] };
   }

@@ -6,9 +6,19 @@ import { assertNever } from '../../lib/assert-never.js';
  * nothing and walks trees through typed arrays.
  */
 
+/**
+ * Which file a compiled model came from: the file's own `version` (null without one) and the first 16
+ * hex digits of the SHA-256 of its text, recorded with every score (docs/models.md).
+ */
+export interface ModelIdentity {
+  readonly version: string | null;
+  readonly hash: string;
+}
+
 /** A logistic regression: sigmoid(intercept + sum of coefficient x transformed feature). */
 export interface LogisticModel {
   readonly kind: 'logistic';
+  readonly identity: ModelIdentity;
   readonly output: 'probability';
   readonly intercept: number;
   /** Feature (trait) names; every array below is indexed like this one. */
@@ -34,6 +44,7 @@ export interface LogisticModel {
  */
 export interface TreeEnsemble {
   readonly kind: 'trees';
+  readonly identity: ModelIdentity;
   /** 'probability' for binary:logistic and reg:logistic, 'margin' for binary:logitraw. */
   readonly output: 'probability' | 'margin';
   /** logit(base_score) for the logistic objectives, base_score itself for binary:logitraw. */

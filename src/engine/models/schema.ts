@@ -9,6 +9,15 @@ import '../../lib/zod-messages.js';
 const FeatureName = z.string().min(1, 'must be a non-empty feature name');
 const Finite = z.number();
 
+/**
+ * The file's own label, e.g. its training run (`"2025-06-01"`, `7`): optional, shown with every score
+ * beside the file's hash (docs/models.md "Versions and shadow models").
+ */
+export const ModelVersion = z.union(
+  [z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'), z.number()],
+  { error: 'must be a string such as "2025-06-01" or a number' },
+);
+
 // ---------------------------------------------------------------------------------------------
 // Logistic regression
 
@@ -37,6 +46,7 @@ export type FeatureTransform = z.infer<typeof FeatureTransform>;
 export const LogisticModelFile = z.strictObject({
   kind: z.literal('logistic'),
   description: z.string().optional(),
+  version: ModelVersion.optional(),
   intercept: Finite,
   /** Feature (trait) name -> coefficient on the transformed value. */
   coefficients: z
@@ -122,6 +132,7 @@ export const TreesModelFile = z
   .strictObject({
     kind: z.literal('trees'),
     description: z.string().optional(),
+    version: ModelVersion.optional(),
     objective: TreeObjective,
     /**
      * XGBoost's `base_score`: a probability in (0, 1) for binary:logistic and reg:logistic (the

@@ -71,8 +71,11 @@ export class DefinitionBackfill {
     for (const record of loaded) {
       const profile = workingSet.touch(record.id, now);
       if (!profile) continue;
-      const events = await store.readEventsBySeq(await store.profileEventSeqs(record.id));
-      profile.state = rebuild(profile.state, pending.name, events, setup, now);
+      // Budget value specs need no history: settling recomputes the profile's contributions.
+      if (!pending.name.startsWith('budget:')) {
+        const events = await store.readEventsBySeq(await store.profileEventSeqs(record.id));
+        profile.state = rebuild(profile.state, pending.name, events, setup, now);
+      }
       this.pending.set(pending.name, record.id);
       const cause: Cause = { kind: 'backfill', eventReceivedAt: null, messageId: null };
       settleProfile(profile, { ...setup, isSettled: this.isSettled }, now, cause, settled);

@@ -5,6 +5,7 @@ import { DeliveryRunner } from '../../delivery/runner.js';
 import type { RegisteredDestination } from '../../delivery/destination.js';
 import type { RelayConfig } from '../../mappings/schema.js';
 import type { RelayStore } from '../../store/port.js';
+import { BudgetRefresher, BudgetRefreshLoop, type BudgetRefreshOutcome } from '../budget/refresh.js';
 import { DefinitionBackfill } from './backfill.js';
 import { ProcessingLoop } from './loop.js';
 import { EventProcessor, type ProcessingSetup } from './processor.js';
@@ -22,6 +23,8 @@ export interface BackgroundWork {
   reconfigure(): Promise<void>;
   /** Resolves once every stored event is processed and no backfill is pending. */
   whenIdle(): Promise<void>;
+  /** An allocation run now, asked for by the admin API (docs/budget.md). */
+  refreshBudget(): Promise<BudgetRefreshOutcome>;
   stop(): Promise<void>;
 }
 
@@ -76,8 +79,18 @@ export async function startBackgroundWork(deps: BackgroundDeps): Promise<Backgro
   const loop = new ProcessingLoop(deps.intakeBusy, processor, scheduler, backfill, rebuild, logger);
   const delivery = new DeliveryRunner({ store, metrics, logger, types: deps.destinationTypes });
   await delivery.configure(deps.config().destinations);
+  // Allocation runs read the sums processing keeps: they run beside it, and tell delivery of changes.
+  const budget = new BudgetRefresher({
+    store,
+    clock,
+    logger,
+    config: deps.config,
+    notify: (event) => delivery.notify(event),
+  });
+  const budgetLoop = new BudgetRefreshLoop(budget, logger);
   if (deps.delivery) delivery.start();
   if (deps.processing) loop.start();
+  if (deps.processing) budgetLoop.start();
   return {
     wake: () => loop.wake(),
     wakeDelivery: () => delivery.wake(),
@@ -85,9 +98,12 @@ export async function startBackgroundWork(deps: BackgroundDeps): Promise<Backgro
       await backfill.reconcile();
       await delivery.configure(deps.config().destinations);
       loop.wake();
+      budgetLoop.wake();
     },
     whenIdle: () => (deps.processing ? loop.whenIdle() : Promise.resolve()),
+    refreshBudget: () => budget.refresh('api'),
     stop: async () => {
+      await budgetLoop.stop();
       await loop.stop();
       await delivery.stop();
     },

@@ -7,6 +7,7 @@ import { sentByRelay } from '../../ingest/loop-guard.js';
 import type { Identifier } from '../../mappings/schema.js';
 import type { RelayStore, StoredEvent } from '../../store/port.js';
 import type { IdentifierRef, ProcessingCommit } from '../../store/profile-port.js';
+import type { BudgetValueSpec } from '../budget/contribution.js';
 import { engineEventFromStored } from '../traits/engine-event.js';
 import { applyToProfile, type AudienceRules, type TraitSetup } from './profile-state.js';
 import { profileWorkingSet } from './profile-working-set.js';
@@ -20,6 +21,8 @@ export interface ProcessingSetup {
   traits: TraitSetup;
   rules: AudienceRules;
   syncedTraits: readonly string[];
+  /** How the budget audiences read their members' values (none without `budget:`). */
+  budget?: readonly BudgetValueSpec[];
 }
 
 export interface ProcessorDeps {

@@ -1,3 +1,4 @@
+import type { Contributions } from '../budget/contribution.js';
 import type { EngineEvent, ProfileTraits } from '../traits/types.js';
 
 /** What processing needs of the trait engine (`createTraitEngine` satisfies it). */
@@ -22,7 +23,7 @@ export type { AudienceRules, PerformedState };
  * that state was built with (a trait whose definition changed is reset before its next event and
  * rebuilt from history by the backfill); the rule engine's `performed` state; the audience
  * memberships and synced trait values last written to the outbox (what the next change is diffed
- * against).
+ * against); and what the profile adds to the budget audiences' running sums, as last committed.
  */
 export interface ProfileState extends ProfileTraits {
   definitions: Record<string, string>;
@@ -30,6 +31,8 @@ export interface ProfileState extends ProfileTraits {
   memberships: Record<string, boolean>;
   /** Synced trait name -> JSON text of the value last written to the outbox. */
   synced: Record<string, string>;
+  /** Budget audience -> this member's probability and order value in the running sums (contribution.ts). */
+  budget?: Contributions;
 }
 
 /** The trait definitions in force: the full engine, one engine per trait, and each definition's hash. */
@@ -50,6 +53,7 @@ export function parseProfileState(text: string, setup: TraitSetup): ProfileState
     performed: parsed.performed ?? {},
     memberships: parsed.memberships ?? {},
     synced: parsed.synced ?? {},
+    ...(parsed.budget === undefined ? {} : { budget: parsed.budget }),
   };
 }
 

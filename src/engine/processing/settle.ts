@@ -1,3 +1,4 @@
+import { contributionsOf, type BudgetValueSpec } from '../budget/contribution.js';
 import { traitAt } from '../traits/trait-path.js';
 import type { MembershipCause, MembershipChange, OutboxRow } from '../../store/profile-port.js';
 import type { ProfileDraft } from '../../identity/working-set.js';
@@ -10,6 +11,8 @@ export interface SettleSetup {
   syncedTraits: readonly string[];
   /** False while a backfill has not reached this profile for this audience or trait yet. */
   isSettled: (name: string, profileId: string) => boolean;
+  /** How the budget audiences read their members' values (none without `budget:`). */
+  budget?: readonly BudgetValueSpec[];
 }
 
 /** What a settle step comes from: the membership changes it finds are recorded with this cause. */
@@ -79,7 +82,22 @@ export function settleProfile(
     state.synced[name] = text;
     into.outbox.push(row('trait', name, text));
   }
+  settleContributions(state, values, setup.budget ?? []);
   profile.nextWakeAt = earliest(setup.traits.engine.nextChangeAt(state, now), nextFlipAt);
+}
+
+/**
+ * The profile's contribution to the budget sums, from the memberships just settled and the values at
+ * `now`; the commit adds the difference to what was stored (profile-working-set.ts).
+ */
+function settleContributions(
+  state: ProfileState,
+  values: Record<string, unknown>,
+  specs: readonly BudgetValueSpec[],
+): void {
+  const contributions = contributionsOf(values, state.memberships, specs);
+  if (Object.keys(contributions).length > 0) state.budget = contributions;
+  else delete state.budget;
 }
 
 function earliest(a: number | undefined, b: number | undefined): number | null {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { canonicalJson, sha256Hex } from '../../lib/hash.js';
 import type { RelayConfig } from '../../mappings/schema.js';
+import { BUDGET_VALUES_DEFINITION, budgetValueSpecs } from '../budget/contribution.js';
 import { loadModelFile } from '../models/load.js';
 import { createAudienceRules } from '../rules/rules.js';
 import { createTraitEngine, traitDependencies } from '../traits/engine.js';
@@ -38,13 +39,20 @@ export function buildProcessingSetup(
   const hashes = Object.fromEntries(
     Object.entries(defs).map(([name, def]) => {
       const model = def.kind === 'model' ? readFileSync(modelPath(def.file), 'utf8') : '';
-      return [name, sha256Hex(`${canonicalJson(def)}\n${model}`).slice(0, 16)];
+      // A shadow model is scored only when values are read: adding or swapping one rescores nothing.
+      const live = def.kind === 'model' ? { kind: def.kind, file: def.file } : def;
+      return [name, sha256Hex(`${canonicalJson(live)}\n${model}`).slice(0, 16)];
     }),
   );
+  const modelOutput = (trait: string) => {
+    const def = defs[trait];
+    return def?.kind === 'model' ? loadModel(def.file).output : 'probability';
+  };
   return {
     identifiers: config.identity.identifiers,
     rules: createAudienceRules(config.audiences),
     syncedTraits: syncedTraitsOf(config, destinationTraits),
+    budget: budgetValueSpecs(config.budget, config.audiences, defs, modelOutput),
     traits: {
       engine: createTraitEngine(defs, { loadModel }),
       single,
@@ -74,12 +82,18 @@ function traitsNamedInBlock(block: RelayConfig['destinations'][string]): string[
   return [];
 }
 
-/** The hash of every definition in force, keyed `trait:<name>` / `audience:<name>` (what backfills follow). */
+/**
+ * The hash of every definition in force, keyed `trait:<name>` / `audience:<name>` (what backfills
+ * follow), and `budget:values` for how the budget audiences read their members' values: a change
+ * of it walks every profile once to recompute its contributions to the running sums.
+ */
 export function definitionHashes(config: RelayConfig, setup: ProcessingSetup): Record<string, string> {
   const hashes: Record<string, string> = {};
   for (const [name, hash] of Object.entries(setup.traits.hashes)) hashes[`trait:${name}`] = hash;
   for (const [name, audience] of Object.entries(config.audiences)) {
     hashes[`audience:${name}`] = sha256Hex(canonicalJson(audience.rule)).slice(0, 16);
   }
+  if (setup.budget !== undefined && setup.budget.length > 0)
+    hashes[BUDGET_VALUES_DEFINITION] = sha256Hex(canonicalJson(setup.budget)).slice(0, 16);
   return hashes;
 }

@@ -73,6 +73,11 @@ export async function startBackgroundThread(data: ThreadData, logger: Logger): P
     },
     whenIdle: async () => void (await ask({ type: 'when-idle' })),
     metricsText: async () => (await ask({ type: 'metrics' })).text ?? '',
+    refreshBudget: async () =>
+      (await ask({ type: 'budget-refresh' })).budget ?? {
+        kind: 'skipped',
+        reason: 'no answer from the background thread',
+      },
     stop: async () => {
       stopping = true;
       // A failed stop was logged by the thread; it is terminated either way.

@@ -78,6 +78,8 @@ async function main(): Promise<void> {
         return {};
       case 'metrics':
         return { text: await metricsText(metrics.registry, (name) => BACKGROUND_METRICS.has(name)) };
+      case 'budget-refresh':
+        return { budget: await work.refreshBudget() };
       case 'stop':
         await work.stop();
         await store.close();

@@ -2,6 +2,7 @@ import type { RelayEnv } from '../../config/env.js';
 import type { ReloadTrigger } from '../../config/live-config.js';
 import type { ConfigError } from '../../mappings/config-error.js';
 import type { RelayConfig } from '../../mappings/schema.js';
+import type { BudgetRefreshOutcome } from '../budget/refresh.js';
 
 /** What the background thread is started with. */
 export interface ThreadData {
@@ -18,6 +19,7 @@ export type BackgroundRequest =
   | { type: 'reconfigure'; config: RelayConfig; trigger: ReloadTrigger }
   | { type: 'when-idle' }
   | { type: 'metrics' }
+  | { type: 'budget-refresh' }
   | { type: 'stop' };
 
 /** HTTP thread -> background thread. */
@@ -28,11 +30,13 @@ export type ToBackground =
 
 /**
  * The answer to a request: `text` for metrics, `errors` for a refused reconfigure (none: in force),
- * `failed` when the request threw (the thread has logged it).
+ * `budget` for an allocation run, `failed` when the request threw (the thread has logged it).
  */
 export interface BackgroundReply {
   text?: string;
   errors?: ConfigError[];
+  /** The answer to `budget-refresh`. */
+  budget?: BudgetRefreshOutcome;
   failed?: string;
 }
 

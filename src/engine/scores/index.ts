@@ -24,6 +24,7 @@ export {
   type HistogramSpec,
 } from './histogram.js';
 export {
+  driftVerdict,
   populationStabilityIndex,
   PSI_EPSILON,
   scoreDrift,

@@ -57,12 +57,17 @@ export function scoreDrift(
   threshold: number,
 ): ScoreDrift {
   const result = populationStabilityIndex(reference, current);
-  if (!result.ok)
-    return { trait, psi: null, threshold, drifted: false, message: `${trait}: no PSI: ${result.message}` };
-  const drifted = result.psi > threshold;
-  const psi = result.psi.toFixed(4);
+  return driftVerdict(trait, result.ok ? result.psi : null, threshold, result.ok ? '' : result.message);
+}
+
+/** The verdict for a PSI already computed (null: none, `why` says why not), against `threshold`. */
+export function driftVerdict(trait: string, psi: number | null, threshold: number, why = ''): ScoreDrift {
+  if (psi === null)
+    return { trait, psi: null, threshold, drifted: false, message: `${trait}: no PSI: ${why}` };
+  const drifted = psi > threshold;
+  const shown = psi.toFixed(4);
   const message = drifted
-    ? `${trait}: PSI ${psi} against the reference window, over the threshold ${threshold}: the score's distribution has shifted`
-    : `${trait}: PSI ${psi} against the reference window, within the threshold ${threshold}`;
-  return { trait, psi: result.psi, threshold, drifted, message };
+    ? `${trait}: PSI ${shown} against the reference window, over the threshold ${threshold}: the score's distribution has shifted`
+    : `${trait}: PSI ${shown} against the reference window, within the threshold ${threshold}`;
+  return { trait, psi, threshold, drifted, message };
 }

@@ -2,7 +2,7 @@ import type { TraitDefinition } from '../../mappings/traits-schema.js';
 import { valueAtPath } from '../conditions/path.js';
 import type { Model } from '../models/predict.js';
 import { bindTrait, type BoundTrait } from './kinds.js';
-import { modelValue } from './model.js';
+import { bindModel, publishModel, type BoundModel } from './model.js';
 import { applyPlainTraits, mergePlainTraits } from './plain-traits.js';
 import type { ScoreValue } from './score.js';
 import type { ApplyContext, EngineEvent, ProfileTraits } from './types.js';
@@ -30,15 +30,13 @@ export interface TraitEngine {
   applyEvent(state: ProfileTraits, event: EngineEvent, options: ApplyOptions): ProfileTraits;
   /** Both profiles as if every event had belonged to one person; returns `a`, changed. */
   merge(a: ProfileTraits, b: ProfileTraits): ProfileTraits;
-  /** Plain traits, then computed traits (a computed trait shadows a plain one of the same name), then models. */
+  /**
+   * Plain traits, then computed traits (a computed trait shadows a plain one of the same name), then
+   * models (each with `.model`, `.reasons` and, with a shadow model, `.shadow`: src/engine/traits/model.ts).
+   */
   values(state: ProfileTraits, now: number): Record<string, unknown>;
   /** Earliest instant after `now` at which a value can change with time alone (best effort). */
   nextChangeAt(state: ProfileTraits, now: number): number | undefined;
-}
-
-interface ModelTraitEntry {
-  name: string;
-  model: Model;
 }
 
 /** Throws when a model file cannot be loaded (the error names the file and field): a startup failure. */
@@ -47,9 +45,9 @@ export function createTraitEngine(
   options: TraitEngineOptions,
 ): TraitEngine {
   const computed: BoundTrait[] = [];
-  const models: ModelTraitEntry[] = [];
+  const models: BoundModel[] = [];
   for (const [name, definition] of Object.entries(defs)) {
-    if (definition.kind === 'model') models.push({ name, model: options.loadModel(definition.file) });
+    if (definition.kind === 'model') models.push(bindModel(name, definition, options.loadModel));
     else computed.push(bindTrait(name, definition));
   }
   // Scores go last so their trait conditions see values this event has just updated.
@@ -99,7 +97,7 @@ export function createTraitEngine(
       const values: Record<string, unknown> = {};
       for (const [name, trait] of Object.entries(state.plain)) values[name] = trait.value;
       for (const trait of computed) publish(values, trait, trait.value(stateOf(state, trait), now));
-      for (const { name, model } of models) values[name] = modelValue(model, values);
+      for (const model of models) publishModel(values, model);
       return values;
     },
     nextChangeAt(state, now) {

@@ -66,6 +66,7 @@ export class SqliteRebuild {
           DELETE FROM profile_events;
           DELETE FROM merges;
           DELETE FROM audience_members;
+          DELETE FROM budget_sums;
           UPDATE trait_definitions SET status = 'ready', after_profile = '';
         `);
         this.s.setCursor.run(cursor, 0);

@@ -1,8 +1,10 @@
-import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement, type Transaction } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
+import type { AudienceSums } from '../../engine/budget/schema.js';
+import type { NewBudgetRun, StoredBudgetRun } from '../budget-port.js';
 import { GroupCommitter } from '../group-commit.js';
 import type {
   DeadLetter,
@@ -36,9 +38,12 @@ import {
   type StoredEvent,
 } from '../port.js';
 import { migrate } from './migrate.js';
+import { SqliteBudget } from './sqlite-budget.js';
 import { SqliteDelivery } from './sqlite-delivery.js';
 import { SqliteProfiles } from './sqlite-profiles.js';
 import { SqliteRebuild } from './sqlite-rebuild.js';
+import { SqliteScores } from './sqlite-scores.js';
+import type { ScoreSnapshot } from '../score-port.js';
 import type { RebuildPage, RebuildRecord } from '../rebuild-port.js';
 
 export type SqliteSynchronous = 'FULL' | 'NORMAL';
@@ -100,6 +105,10 @@ export class SqliteStore implements RelayStore {
   private readonly profiles: SqliteProfiles;
   private readonly delivery: SqliteDelivery;
   private readonly rebuilds: SqliteRebuild;
+  private readonly scores: SqliteScores;
+  private readonly budget: SqliteBudget;
+  /** A processing step and the budget sums its profile states add up to, in one transaction. */
+  private readonly commitWithBudgetTx: Transaction<(commit: ProcessingCommit) => void>;
   private closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -157,6 +166,12 @@ export class SqliteStore implements RelayStore {
     this.profiles = new SqliteProfiles(this.db);
     this.delivery = new SqliteDelivery(this.db);
     this.rebuilds = new SqliteRebuild(this.db);
+    this.scores = new SqliteScores(this.db);
+    this.budget = new SqliteBudget(this.db);
+    this.commitWithBudgetTx = this.db.transaction((commit: ProcessingCommit) => {
+      this.profiles.commitProcessing(commit);
+      this.budget.applySumsDeltas(commit.budget ?? []);
+    });
     const appendRows = this.appendDb.transaction((events: NewEvent[], seq: number) =>
       this.appendRows(events, seq),
     );
@@ -260,7 +275,9 @@ export class SqliteStore implements RelayStore {
   }
 
   async commitProcessing(commit: ProcessingCommit): Promise<void> {
-    this.guard(() => this.profiles.commitProcessing(commit));
+    if (commit.budget === undefined || commit.budget.length === 0)
+      this.guard(() => this.profiles.commitProcessing(commit));
+    else this.guard(() => this.commitWithBudgetTx.immediate(commit));
   }
 
   async profileEventSeqs(profileId: string, limit?: number): Promise<number[]> {
@@ -455,6 +472,46 @@ export class SqliteStore implements RelayStore {
 
   async readDeliverableOutbox(afterId: number, limit: number): Promise<StoredOutboxRow[]> {
     return this.rebuilds.readDeliverableOutbox(afterId, limit);
+  }
+
+  async budgetSums(audiences: readonly string[]): Promise<Map<string, AudienceSums>> {
+    return this.budget.budgetSums(audiences);
+  }
+
+  async saveBudgetRun(run: NewBudgetRun): Promise<StoredBudgetRun> {
+    return this.guard(() => this.budget.saveBudgetRun(run));
+  }
+
+  async latestBudgetRun(): Promise<StoredBudgetRun | undefined> {
+    return this.budget.latestBudgetRun();
+  }
+
+  async budgetRuns(limit: number, beforeId?: number): Promise<StoredBudgetRun[]> {
+    return this.budget.budgetRuns(limit, beforeId);
+  }
+
+  async pruneBudgetRuns(beforeMs: number): Promise<number> {
+    return this.guard(() => this.budget.pruneBudgetRuns(beforeMs));
+  }
+
+  async saveScoreSnapshots(snapshots: readonly ScoreSnapshot[]): Promise<void> {
+    this.guard(() => this.scores.saveSnapshots(snapshots));
+  }
+
+  async latestScoreSnapshots(): Promise<ScoreSnapshot[]> {
+    return this.scores.latest();
+  }
+
+  async scoreHistory(series: string, limit: number): Promise<ScoreSnapshot[]> {
+    return this.scores.history(series, limit);
+  }
+
+  async scoreSnapshotOnOrBefore(series: string, day: string): Promise<ScoreSnapshot | undefined> {
+    return this.scores.onOrBefore(series, day);
+  }
+
+  async firstScoreSnapshot(series: string, beforeDay: string): Promise<ScoreSnapshot | undefined> {
+    return this.scores.first(series, beforeDay);
   }
 
   /**

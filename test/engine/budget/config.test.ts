@@ -59,7 +59,7 @@ const BUDGET = `budget:
 `;
 
 describe('budget and scores in the mapping files', () => {
-  it('fills the defaults: refresh 15m, minimum size 100, scores psi_threshold 0.2, 10 bins, 3 tiers', () => {
+  it('fills the defaults: refresh 15m, minimum size 100, scores psi_threshold 0.2, 10 bins, 3 tiers, a 7-day reference', () => {
     const result = load(TRAITS, BUDGET);
     if (!result.ok) throw new Error(result.errors.join('\n'));
     expect(result.config.budget).toEqual({
@@ -70,7 +70,7 @@ describe('budget and scores in the mapping files', () => {
       min_audience_size: 100,
       cap_per_member: 2,
     });
-    expect(result.config.scores).toEqual({ psi_threshold: 0.2, bins: 10, tiers: 3 });
+    expect(result.config.scores).toEqual({ psi_threshold: 0.2, bins: 10, tiers: 3, reference: 7 * 24 * 60 * 60 * 1000 });
   });
 
   it('has no budget unless a file has one', () => {
