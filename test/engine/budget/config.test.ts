@@ -70,7 +70,12 @@ describe('budget and scores in the mapping files', () => {
       min_audience_size: 100,
       cap_per_member: 2,
     });
-    expect(result.config.scores).toEqual({ psi_threshold: 0.2, bins: 10, tiers: 3, reference: 7 * 24 * 60 * 60 * 1000 });
+    expect(result.config.scores).toEqual({
+      psi_threshold: 0.2,
+      bins: 10,
+      tiers: 3,
+      reference: 7 * 24 * 60 * 60 * 1000,
+    });
   });
 
   it('has no budget unless a file has one', () => {
