@@ -64,7 +64,7 @@ describe('slack destination against a fake incoming webhook', () => {
     expect(classify(result, request)).toEqual({ items: [{ kind: 'ok' }] });
     const [message] = slack.messages();
     expect(message?.text).toBe('1 person entered high_intent');
-    expect(message?.readable).toContain('*<https://relay.example.com/admin/profiles?profileId=p1|u1>*');
+    expect(message?.readable).toContain('*<https://relay.example.com/admin/#/person?userId=u1|u1>*');
     expect(message?.readable).toContain('lead_score: *81*');
     expect(message?.readable).toContain('lead_score.reasons: +60 Visited pricing, +1 Director title');
     // show: userId never puts the e-mail into the message.
@@ -84,7 +84,7 @@ describe('slack destination against a fake incoming webhook', () => {
       '20 people entered high_intent',
       '10 people entered high_intent',
     ]);
-    expect(slack.messages()[0]?.readable.match(/profileId=/g)).toHaveLength(20);
+    expect(slack.messages()[0]?.readable.match(/\/#\/person\?/g)).toHaveLength(20);
   });
 
   it('sends nothing for exits and trait changes', () => {

@@ -85,7 +85,7 @@ function headlineOf(group: Entry[], mapping: SlackMapping): string {
  */
 function personText(entry: Entry, settings: SlackSettings, mapping: SlackMapping): string {
   const { item } = entry;
-  const link = `${settings.admin_url}/profiles?profileId=${encodeURIComponent(item.profileId)}`;
+  const link = `${settings.admin_url}/#/person${personQuery(item)}`;
   const label = escapeText(displayName(item, mapping.show)).replaceAll('|', '¦');
   const audiences = entry.entered.map((audience) => `*${audience}*`).join(', ');
   const lines = [`*<${link}|${label}>* entered ${audiences}`];
@@ -120,4 +120,16 @@ function escapeText(text: string): string {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The admin page's person view looks a person up by an identifier: the first of userId, anonymousId
+ * and e-mail the profile has (the e-mail only when it has neither, as the message's name does).
+ */
+function personQuery(item: Entry['item']): string {
+  for (const kind of ['userId', 'anonymousId', 'email'] as const) {
+    const value = item.identifiers[kind];
+    if (value) return `?${kind}=${encodeURIComponent(value)}`;
+  }
+  return '';
 }
