@@ -10,6 +10,7 @@ import {
 } from '../src/destinations/webhook/fake-server.js';
 import { AllocationChangedData } from '../src/engine/budget/allocation-event.js';
 import { runCli } from './cli/run-cli.js';
+import { SEGMENT_AUDIENCES_YAML } from './engine/budget/harness.js';
 import { basicAuth, startRelayProcess, WRITE_KEYS, type RelayProcess } from './helpers/relay-process.js';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
 
@@ -23,17 +24,7 @@ const ADMIN_TOKEN = 'budget-process-admin-token-0001';
 const WAIT_MS = 20_000;
 
 const MAPPINGS = {
-  'budget-test.yaml': `traits:
-  p_intent: { last: { event: Scored, property: properties.p } }
-  order_value: { last: { event: Scored, property: properties.order_value } }
-audiences:
-  seg_a:
-    rule: { trait: segment, eq: a }
-    value: { probability: p_intent, order_value: order_value }
-  seg_b:
-    rule: { trait: segment, eq: b }
-    value: { probability: p_intent, order_value: 50 }
-`,
+  'budget-test.yaml': SEGMENT_AUDIENCES_YAML,
   'budget.yaml': `budget:
   total: 500
   period: day

@@ -1,6 +1,7 @@
 /**
- * What the admin API answers, as the CLI reads it: the types of the shared schemas in
- * src/admin/api-schema.ts (the API builds its answers to satisfy them; the CLI parses with them).
+ * What the admin API answers, as the CLI and the admin page read it: the types of the shared schemas
+ * in src/admin/api-schema.ts (the API builds its answers to satisfy them; the CLI parses with them).
+ * Types only, so the page's bundle takes no server code from here.
  */
 export type {
   AudienceList,
@@ -12,6 +13,9 @@ export type {
   DeliveryRow,
   DestinationStatus,
   Explanation,
+  ExportIdentifier,
+  IdentifierRef,
+  MatchView,
   MemberList,
   MembershipExit,
   MembershipHistoryEntry,

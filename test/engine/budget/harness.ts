@@ -7,6 +7,22 @@ import type { RelayStore } from '../../../src/store/port.js';
 
 const WRITE_KEY = `Basic ${Buffer.from('dev-web-write-key:').toString('base64')}`;
 
+/**
+ * Two budget audiences by a plain identify trait (`segment` a or b); the values are the last ones a
+ * `Scored` event carried (seg_b's order value is the constant 50).
+ */
+export const SEGMENT_AUDIENCES_YAML = `traits:
+  p_intent: { last: { event: Scored, property: properties.p } }
+  order_value: { last: { event: Scored, property: properties.order_value } }
+audiences:
+  seg_a:
+    rule: { trait: segment, eq: a }
+    value: { probability: p_intent, order_value: order_value }
+  seg_b:
+    rule: { trait: segment, eq: b }
+    value: { probability: p_intent, order_value: 50 }
+`;
+
 let sequence = 0;
 
 /** Posts events as one batch, each a second after the one before on `clock` (a ManualClock). */
@@ -101,4 +117,19 @@ export async function expectSumsConsistent(
     expect(stored.sumOrderValue, `${audience}: sum of order values`).toBeCloseTo(counted.sumOrderValue, 9);
   }
   return sums;
+}
+
+/** What running sums must equal: the size and count exactly, the sums to 12 digits (float additions). */
+export function sumsNear(
+  size: number,
+  sumProbability: number,
+  sumOrderValue: number,
+  countOrderValue: number,
+) {
+  return {
+    size,
+    sumProbability: expect.closeTo(sumProbability, 12),
+    sumOrderValue: expect.closeTo(sumOrderValue, 12),
+    countOrderValue,
+  };
 }

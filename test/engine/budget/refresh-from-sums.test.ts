@@ -7,7 +7,7 @@ import type { RunningRelay } from '../../../src/relay.js';
 import type { RelayStore } from '../../../src/store/port.js';
 import { startTestRelay } from '../../helpers/in-process-relay.js';
 import { makeTempDir, removeTempDir } from '../../helpers/temp-dir.js';
-import { identify, sendEvents, track } from './harness.js';
+import { identify, SEGMENT_AUDIENCES_YAML, sendEvents, track } from './harness.js';
 
 /**
  * A refresh re-ranks from the running sums alone: memberships and values change, the next refresh
@@ -21,17 +21,7 @@ let relay: RunningRelay;
 
 /** Two audiences by a plain identify trait; the values are the last ones a `Scored` event carried. */
 const MAPPINGS = {
-  'budget-test.yaml': `traits:
-  p_intent: { last: { event: Scored, property: properties.p } }
-  order_value: { last: { event: Scored, property: properties.order_value } }
-audiences:
-  seg_a:
-    rule: { trait: segment, eq: a }
-    value: { probability: p_intent, order_value: order_value }
-  seg_b:
-    rule: { trait: segment, eq: b }
-    value: { probability: p_intent, order_value: 50 }
-`,
+  'budget-test.yaml': SEGMENT_AUDIENCES_YAML,
   'budget.yaml': `budget:
   total: 1000
   period: day

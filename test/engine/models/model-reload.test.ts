@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScoresOverview } from '../../../src/admin/score-view.js';
 import type { RunningRelay } from '../../../src/relay.js';
 import { startTestRelay } from '../../helpers/in-process-relay.js';
-import { basicAuth, WRITE_KEYS } from '../../helpers/relay-process.js';
+import { sendBatchProcessed } from '../../helpers/send-batch.js';
 
 const ADMIN_TOKEN = 'model-reload-admin-token-000001';
 const root = mkdtempSync(join(tmpdir(), 'relay-model-reload-'));
@@ -96,13 +96,7 @@ beforeAll(async () => {
     context: { page: { path: '/pricing' } },
   });
   const batch = [page(1), page(2), { type: 'identify', userId: 'm2', messageId: 'model-reload-i2' }];
-  const res = await fetch(`${relay.url}/v1/batch`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEYS.web) },
-    body: JSON.stringify({ batch }),
-  });
-  expect(res.status).toBe(200);
-  await relay.whenIdle();
+  await sendBatchProcessed(relay, batch);
 }, 60_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/lib/clock.js';
 import type { RunningRelay } from '../../../src/relay.js';
 import { startTestRelay } from '../../helpers/in-process-relay.js';
-import { basicAuth, WRITE_KEYS } from '../../helpers/relay-process.js';
+import { sendBatchProcessed } from '../../helpers/send-batch.js';
 import { runCli } from '../../cli/run-cli.js';
 
 const ADMIN_TOKEN = 'training-export-admin-token-001';
@@ -43,13 +43,7 @@ const order = (userId: string, id: string, at: number) => ({
 /** Sends a batch received at `at` (the relay's clock) and waits until it is processed. */
 async function sendAt(at: number, batch: object[]): Promise<void> {
   clock.set(at);
-  const res = await fetch(`${relay.url}/v1/batch`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: basicAuth(WRITE_KEYS.web) },
-    body: JSON.stringify({ batch }),
-  });
-  expect(res.status).toBe(200);
-  await relay.whenIdle();
+  await sendBatchProcessed(relay, batch);
 }
 
 /** The CSV as rows of cells by header (no quoted commas in this data). */

@@ -75,3 +75,50 @@ export function Field(props: { label: string; id: string; children: ComponentChi
     </div>
   );
 }
+
+/** What an action the user started answered: a notice, or an error. */
+export type ActionMessage = { text: string; error?: boolean };
+
+export function ActionNotice(props: { message: ActionMessage | undefined }) {
+  const { message } = props;
+  if (!message) return null;
+  return message.error ? (
+    <ErrorBox message={message.text} />
+  ) : (
+    <p role="status" class="notice">
+      {message.text}
+    </p>
+  );
+}
+
+/** A destination filter: "any" or one of the configured destinations. */
+export function DestinationSelect(props: {
+  id: string;
+  value: string | undefined;
+  destinations: string[];
+  onChange: (event: Event & { currentTarget: HTMLSelectElement }) => void;
+}) {
+  return (
+    <select id={props.id} value={props.value ?? ''} onChange={props.onChange}>
+      <option value="">any</option>
+      {props.destinations.map((name) => (
+        <option key={name} value={name}>
+          {name}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** A view's title, its own actions, then the Reload button every view has. */
+export function ViewHead(props: { title: string; onReload: () => void; children?: ComponentChildren }) {
+  return (
+    <div class="view-head">
+      <h1>{props.title}</h1>
+      {props.children}
+      <button type="button" data-reload onClick={props.onReload}>
+        Reload
+      </button>
+    </div>
+  );
+}

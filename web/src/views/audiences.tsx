@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api';
 import type { AudienceList, AudienceSummary, MatchView } from '../api-types';
-import { Badge, LoadState } from '../components/bits';
+import { Badge, LoadState, ViewHead } from '../components/bits';
+import { TableHead } from '../components/table';
 import { LineChart } from '../components/chart';
 import { formatNumber, formatTime } from '../format';
 import { hrefOf } from '../route';
@@ -15,12 +16,7 @@ export function AudiencesView(props: { params: URLSearchParams }) {
   const focus = props.params.get('audience') ?? undefined;
   return (
     <>
-      <div class="view-head">
-        <h1>Audiences</h1>
-        <button type="button" data-reload onClick={reload}>
-          Reload
-        </button>
-      </div>
+      <ViewHead title="Audiences" onReload={reload} />
       <LoadState loaded={result}>
         {(list) => (
           <div class="cards">
@@ -106,26 +102,18 @@ function Matches() {
         ) : (
           <div class="table-wrap">
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Destination</th>
-                  <th scope="col">Audience</th>
-                  <th scope="col" class="num">
-                    Held
-                  </th>
-                  <th scope="col" class="num">
-                    Added
-                  </th>
-                  <th scope="col" class="num">
-                    Removed
-                  </th>
-                  <th scope="col" class="num">
-                    Invalid
-                  </th>
-                  <th scope="col">Last request</th>
-                  <th scope="col">Note</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Destination',
+                  'Audience',
+                  { num: 'Held' },
+                  { num: 'Added' },
+                  { num: 'Removed' },
+                  { num: 'Invalid' },
+                  'Last request',
+                  'Note',
+                ]}
+              />
               <tbody>
                 {view.matches.map((match) => {
                   const last = match.recent[0];

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
 import type { BudgetHistory, BudgetRow, BudgetRunView, BudgetView as Budget } from '../api-types';
-import { Badge, ErrorBox, LoadState, Stat } from '../components/bits';
+import { ActionNotice, Badge, LoadState, Stat, type ActionMessage, ViewHead } from '../components/bits';
+import { TableHead } from '../components/table';
 import { BarChart } from '../components/chart';
 import { formatAgo, formatNumber, formatTime } from '../format';
 import { useLoad } from '../use-load';
@@ -17,7 +18,7 @@ const REASONS: Record<BudgetRow['reason'], string> = {
 /** "Where does the budget go, and why?": the ranking and the allocation with its arithmetic. */
 export function BudgetView() {
   const { result, reload } = useLoad(() => get<Budget>('budget'), [], 60_000);
-  const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>();
+  const [message, setMessage] = useState<ActionMessage | undefined>();
   const refresh = async () => {
     try {
       const run = await post<BudgetRunView>('budget/refresh');
@@ -29,23 +30,12 @@ export function BudgetView() {
   };
   return (
     <>
-      <div class="view-head">
-        <h1>Budget</h1>
+      <ViewHead title="Budget" onReload={reload}>
         <button type="button" onClick={refresh}>
           Run the allocation now
         </button>
-        <button type="button" data-reload onClick={reload}>
-          Reload
-        </button>
-      </div>
-      {message &&
-        (message.error ? (
-          <ErrorBox message={message.text} />
-        ) : (
-          <p role="status" class="notice">
-            {message.text}
-          </p>
-        ))}
+      </ViewHead>
+      <ActionNotice message={message} />
       {result.state === 'failed' && result.status === 404 ? (
         <p class="muted">
           No budget is configured: add a <code>budget:</code> section to the mapping files (docs/budget.md).
@@ -101,30 +91,18 @@ function Run(props: { run: BudgetRunView }) {
       />
       <div class="table-wrap">
         <table aria-label="Ranking and allocation">
-          <thead>
-            <tr>
-              <th scope="col" class="num">
-                Rank
-              </th>
-              <th scope="col">Audience</th>
-              <th scope="col" class="num">
-                Size
-              </th>
-              <th scope="col" class="num">
-                Mean probability
-              </th>
-              <th scope="col" class="num">
-                Avg order value
-              </th>
-              <th scope="col" class="num">
-                Expected value
-              </th>
-              <th scope="col" class="num">
-                Amount
-              </th>
-              <th scope="col">Decision and arithmetic</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { num: 'Rank' },
+              'Audience',
+              { num: 'Size' },
+              { num: 'Mean probability' },
+              { num: 'Avg order value' },
+              { num: 'Expected value' },
+              { num: 'Amount' },
+              'Decision and arithmetic',
+            ]}
+          />
           <tbody>
             {run.rows.map((row) => (
               <tr key={row.audience}>
@@ -174,18 +152,9 @@ function History() {
           <p class="muted">None.</p>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">When</th>
-                <th scope="col">Trigger</th>
-                <th scope="col" class="num">
-                  Allocated
-                </th>
-                <th scope="col">Changed</th>
-                <th scope="col">Replays identically</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={['Run', 'When', 'Trigger', { num: 'Allocated' }, 'Changed', 'Replays identically']}
+            />
             <tbody>
               {history.runs.map((run) => (
                 <tr key={run.id}>

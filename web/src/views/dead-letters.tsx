@@ -1,7 +1,15 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
 import type { DeadLetter, DeadLetterList, ReplayResult } from '../api-types';
-import { Badge, ErrorBox, Field, LoadState } from '../components/bits';
+import {
+  ActionNotice,
+  Badge,
+  DestinationSelect,
+  Field,
+  LoadState,
+  type ActionMessage,
+} from '../components/bits';
+import { TableHead } from '../components/table';
 import { formatTime, formatValue } from '../format';
 import { navigate } from '../route';
 import { useLoad } from '../use-load';
@@ -19,7 +27,7 @@ export function DeadLetters(props: { destination: string | undefined; destinatio
     [props.destination, showReplayed],
   );
   const [selected, setSelected] = useState<Set<number>>(new Set());
-  const [message, setMessage] = useState<{ text: string; error?: boolean } | undefined>();
+  const [message, setMessage] = useState<ActionMessage | undefined>();
 
   const replay = async (body: { ids?: number[]; destination?: string }) => {
     try {
@@ -36,20 +44,14 @@ export function DeadLetters(props: { destination: string | undefined; destinatio
     <>
       <form class="filters" onSubmit={(event) => event.preventDefault()} aria-label="Filter dead letters">
         <Field label="Destination" id="dead-destination">
-          <select
+          <DestinationSelect
             id="dead-destination"
-            value={props.destination ?? ''}
+            value={props.destination}
+            destinations={props.destinations}
             onChange={(event) =>
               navigate('deliveries', { destination: event.currentTarget.value, tab: 'dead' })
             }
-          >
-            <option value="">any</option>
-            {props.destinations.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
+          />
         </Field>
         <label class="check">
           <input
@@ -73,14 +75,7 @@ export function DeadLetters(props: { destination: string | undefined; destinatio
           </button>
         </div>
       </form>
-      {message &&
-        (message.error ? (
-          <ErrorBox message={message.text} />
-        ) : (
-          <p role="status" class="notice">
-            {message.text}
-          </p>
-        ))}
+      <ActionNotice message={message} />
       <LoadState loaded={result}>
         {(list) => (
           <LetterTable
@@ -106,21 +101,17 @@ function LetterTable(props: {
   if (props.letters.length === 0) return <p class="muted">No dead letters.</p>;
   return (
     <table class="log">
-      <thead>
-        <tr>
-          <th scope="col">
-            <span class="sr-only">Select</span>
-          </th>
-          <th scope="col">Dead since</th>
-          <th scope="col">Destination</th>
-          <th scope="col">Profile</th>
-          <th scope="col">Change</th>
-          <th scope="col">Reason</th>
-          <th scope="col" class="num">
-            Attempts
-          </th>
-        </tr>
-      </thead>
+      <TableHead
+        columns={[
+          { hidden: 'Select' },
+          'Dead since',
+          'Destination',
+          'Profile',
+          'Change',
+          'Reason',
+          { num: 'Attempts' },
+        ]}
+      />
       <tbody>
         {props.letters.map((letter) => (
           <tr key={letter.id} class={letter.replayedAt ? 'muted' : ''}>

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { get } from '../api';
 import type { DeliveryList, DeliveryRow, Overview } from '../api-types';
-import { Field, LoadState, StatusBadge } from '../components/bits';
+import { DestinationSelect, Field, LoadState, StatusBadge } from '../components/bits';
+import { DetailRow, RowToggle, TableHead } from '../components/table';
 import { formatTime, isoFromLocal } from '../format';
 import { hrefOf, navigate } from '../route';
 import { useLoad, valueOf } from '../use-load';
@@ -85,7 +86,6 @@ function FilterForm(props: { filters: Filters; destinations: string[]; onReload:
   const [draft, setDraft] = useState<Filters>(props.filters);
   const set = (name: keyof Filters) => (event: { currentTarget: { value: string } }) =>
     setDraft({ ...draft, [name]: event.currentTarget.value || undefined });
-  const local = (iso: string | undefined) => (iso ? toLocalInput(iso) : '');
   return (
     <form
       class="filters"
@@ -97,14 +97,12 @@ function FilterForm(props: { filters: Filters; destinations: string[]; onReload:
       }}
     >
       <Field label="Destination" id="filter-destination">
-        <select id="filter-destination" value={draft.destination ?? ''} onChange={set('destination')}>
-          <option value="">any</option>
-          {props.destinations.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
+        <DestinationSelect
+          id="filter-destination"
+          value={draft.destination}
+          destinations={props.destinations}
+          onChange={set('destination')}
+        />
       </Field>
       <Field label="Status" id="filter-status">
         <input
@@ -130,24 +128,18 @@ function FilterForm(props: { filters: Filters; destinations: string[]; onReload:
           title="A profile id, or userId:<id>, anonymousId:<id>, email:<address>"
         />
       </Field>
-      <Field label="From" id="filter-since">
-        <input
-          id="filter-since"
-          type="datetime-local"
-          step={1}
-          value={local(draft.since)}
-          onInput={(event) => setDraft({ ...draft, since: isoFromLocal(event.currentTarget.value) })}
-        />
-      </Field>
-      <Field label="To" id="filter-until">
-        <input
-          id="filter-until"
-          type="datetime-local"
-          step={1}
-          value={local(draft.until)}
-          onInput={(event) => setDraft({ ...draft, until: isoFromLocal(event.currentTarget.value) })}
-        />
-      </Field>
+      <InstantField
+        label="From"
+        id="filter-since"
+        value={draft.since}
+        onChange={(since) => setDraft({ ...draft, since })}
+      />
+      <InstantField
+        label="To"
+        id="filter-until"
+        value={draft.until}
+        onChange={(until) => setDraft({ ...draft, until })}
+      />
       <Field label="Text" id="filter-text">
         <input
           id="filter-text"
@@ -182,21 +174,17 @@ function RequestTable(props: { rows: DeliveryRow[] }) {
         {props.rows.length === 100 ? ' (the newest 100: narrow the filters for older ones)' : ''}.
       </p>
       <table class="log">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Destination</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Items
-            </th>
-            <th scope="col" class="num">
-              Latency
-            </th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            'Time',
+            'Destination',
+            'Status',
+            { num: 'Items' },
+            { num: 'Latency' },
+            'Outcome',
+            'Details',
+          ]}
+        />
         <tbody>
           {props.rows.map((row, index) => {
             const isOpen = open === index;
@@ -218,28 +206,41 @@ function RequestTable(props: { rows: DeliveryRow[] }) {
                   {row.asyncState && <AsyncBadge row={row} />}
                 </td>
                 <td>
-                  <button
-                    type="button"
-                    class="link"
-                    aria-expanded={isOpen}
-                    onClick={() => setOpen(isOpen ? undefined : index)}
-                  >
+                  <RowToggle open={isOpen} onToggle={() => setOpen(isOpen ? undefined : index)}>
                     {isOpen ? 'Hide' : 'Show'}
-                  </button>
+                  </RowToggle>
                 </td>
               </tr>,
               isOpen && (
-                <tr key={`${row.id ?? index}-detail`} class="detail">
-                  <td colSpan={7}>
-                    <RequestDetail row={row} />
-                  </td>
-                </tr>
+                <DetailRow key={`${row.id ?? index}-detail`} colSpan={7}>
+                  <RequestDetail row={row} />
+                </DetailRow>
               ),
             ];
           })}
         </tbody>
       </table>
     </>
+  );
+}
+
+/** A `datetime-local` control that reads and writes ISO instants. */
+function InstantField(props: {
+  label: string;
+  id: string;
+  value: string | undefined;
+  onChange: (iso: string | undefined) => void;
+}) {
+  return (
+    <Field label={props.label} id={props.id}>
+      <input
+        id={props.id}
+        type="datetime-local"
+        step={1}
+        value={props.value ? toLocalInput(props.value) : ''}
+        onInput={(event) => props.onChange(isoFromLocal(event.currentTarget.value))}
+      />
+    </Field>
   );
 }
 

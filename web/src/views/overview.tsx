@@ -1,6 +1,7 @@
 import { get } from '../api';
 import type { DestinationHealth, Overview } from '../api-types';
-import { Badge, LoadState, Stat, StatusBadge } from '../components/bits';
+import { Badge, LoadState, Stat, StatusBadge, ViewHead } from '../components/bits';
+import { TableHead } from '../components/table';
 import { formatAgo, formatNumber, formatPercent, formatSeconds, formatTime } from '../format';
 import { hrefOf } from '../route';
 import { useLoad } from '../use-load';
@@ -12,12 +13,7 @@ export function OverviewView() {
   const { result, reload } = useLoad(() => get<Overview>('overview'), [], REFRESH_MS);
   return (
     <>
-      <div class="view-head">
-        <h1>Overview</h1>
-        <button type="button" data-reload onClick={reload}>
-          Reload
-        </button>
-      </div>
+      <ViewHead title="Overview" onReload={reload} />
       <LoadState loaded={result}>{(overview) => <OverviewBody overview={overview} />}</LoadState>
     </>
   );
@@ -60,31 +56,19 @@ function OverviewBody(props: { overview: Overview }) {
       </p>
       <div class="table-wrap">
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Destination</th>
-              <th scope="col">State</th>
-              <th scope="col" class="num">
-                Requests
-              </th>
-              <th scope="col" class="num">
-                Success
-              </th>
-              <th scope="col" class="num">
-                p50
-              </th>
-              <th scope="col" class="num">
-                p99
-              </th>
-              <th scope="col" class="num">
-                Queue
-              </th>
-              <th scope="col" class="num">
-                Dead letters
-              </th>
-              <th scope="col">Last failure</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Destination',
+              'State',
+              { num: 'Requests' },
+              { num: 'Success' },
+              { num: 'p50' },
+              { num: 'p99' },
+              { num: 'Queue' },
+              { num: 'Dead letters' },
+              'Last failure',
+            ]}
+          />
           <tbody>
             {destinations.map((destination) => (
               <DestinationRow key={destination.destination} destination={destination} />

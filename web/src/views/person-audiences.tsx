@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Explanation, ProfileView } from '../api-types';
 import { Badge, ErrorBox } from '../components/bits';
+import { DetailRow, RowToggle, TableHead } from '../components/table';
 import { ExplainTree } from '../components/explain-tree';
 import { formatTime } from '../format';
 import { hrefOf } from '../route';
@@ -14,14 +15,7 @@ export function Audiences(props: { profile: ProfileView; explanation: Explanatio
   const exits = new Map(props.profile.lastExits.map((exit) => [exit.audience, exit]));
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Audience</th>
-          <th scope="col">Member</th>
-          <th scope="col">Since / left</th>
-          <th scope="col">Rule</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Audience', 'Member', 'Since / left', 'Rule']} />
       <tbody>
         {props.explanation.audiences.map((entry) => {
           const exit = exits.get(entry.audience);
@@ -43,22 +37,15 @@ export function Audiences(props: { profile: ProfileView; explanation: Explanatio
                     : ''}
               </td>
               <td>
-                <button
-                  type="button"
-                  class="link"
-                  aria-expanded={isOpen}
-                  onClick={() => setOpen(isOpen ? undefined : entry.audience)}
-                >
+                <RowToggle open={isOpen} onToggle={() => setOpen(isOpen ? undefined : entry.audience)}>
                   {question}
-                </button>
+                </RowToggle>
               </td>
             </tr>,
             isOpen && (
-              <tr key={`${entry.audience}-why`} class="detail">
-                <td colSpan={4}>
-                  <WhyPanel entry={entry} />
-                </td>
-              </tr>
+              <DetailRow key={`${entry.audience}-why`} colSpan={4}>
+                <WhyPanel entry={entry} />
+              </DetailRow>
             ),
           ];
         })}

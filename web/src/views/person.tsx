@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { get } from '../api';
 import type { Explanation, ProfileView } from '../api-types';
 import { Badge, LoadState } from '../components/bits';
+import { TableHead } from '../components/table';
 import { formatAgo, formatTime, formatValue } from '../format';
 import { hrefOf, navigate } from '../route';
 import { useLoad, type Loaded } from '../use-load';
@@ -101,14 +102,7 @@ function Profile(props: { profile: ProfileView; explanation: Loaded<Explanation>
             <p class="muted">No profile was merged into this one.</p>
           ) : (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Merged profile</th>
-                  <th scope="col">Why</th>
-                  <th scope="col">Event</th>
-                </tr>
-              </thead>
+              <TableHead columns={['When', 'Merged profile', 'Why', 'Event']} />
               <tbody>
                 {profile.merges.map((merge) => (
                   <tr key={merge.mergedProfileId}>
@@ -179,15 +173,7 @@ function MembershipHistory(props: { profile: ProfileView }) {
   if (props.profile.membershipHistory.length === 0) return <p class="muted">Never entered an audience.</p>;
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Audience</th>
-          <th scope="col">Change</th>
-          <th scope="col">Cause</th>
-          <th scope="col">Event</th>
-        </tr>
-      </thead>
+      <TableHead columns={['When', 'Audience', 'Change', 'Cause', 'Event']} />
       <tbody>
         {props.profile.membershipHistory.map((change, index) => (
           <tr key={index}>
@@ -207,15 +193,7 @@ function Timeline(props: { profile: ProfileView }) {
   if (props.profile.timeline.length === 0) return <p class="muted">No stored events.</p>;
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Event time</th>
-          <th scope="col">Type</th>
-          <th scope="col">Event / name</th>
-          <th scope="col">Source</th>
-          <th scope="col">messageId</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Event time', 'Type', 'Event / name', 'Source', 'messageId']} />
       <tbody>
         {props.profile.timeline.map((event) => (
           <tr key={`${event.source}:${event.messageId}`}>

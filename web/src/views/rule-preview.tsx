@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { post } from '../api';
 import type { PreviewResult } from '../api-types';
 import { ErrorBox } from '../components/bits';
+import { TableHead } from '../components/table';
 import { formatNumber } from '../format';
 import { hrefOf } from '../route';
 
@@ -69,12 +70,7 @@ export function RulePreview() {
           </p>
           {answer.sample.length > 0 && (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Profile</th>
-                  <th scope="col">Identifiers</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Profile', 'Identifiers']} />
               <tbody>
                 {answer.sample.map((member) => {
                   const lookup =

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
 import type { ScoreDetail, ScoreEntry, ScoresOverview } from '../api-types';
-import { Badge, ErrorBox, LoadState } from '../components/bits';
+import { Badge, ErrorBox, LoadState, ViewHead } from '../components/bits';
+import { TableHead } from '../components/table';
 import { BarChart, LineChart } from '../components/chart';
 import { formatNumber, formatTime } from '../format';
 import { useLoad } from '../use-load';
@@ -21,15 +22,11 @@ export function ScoresView() {
   };
   return (
     <>
-      <div class="view-head">
-        <h1>Scores</h1>
+      <ViewHead title="Scores" onReload={reload}>
         <button type="button" onClick={snapshot} title="Replaces today's snapshot with one taken now">
           Take today’s snapshot now
         </button>
-        <button type="button" data-reload onClick={reload}>
-          Reload
-        </button>
-      </div>
+      </ViewHead>
       {message && <ErrorBox message={message} />}
       <LoadState loaded={result}>{(overview) => <ScoresBody overview={overview} />}</LoadState>
     </>
@@ -128,18 +125,7 @@ function Detail(props: { series: string }) {
             )}
             {detail.tierCutPoints && <p class="small">{detail.tierCutPoints.explanation}</p>}
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Day</th>
-                  <th scope="col" class="num">
-                    Scored
-                  </th>
-                  <th scope="col" class="num">
-                    PSI
-                  </th>
-                  <th scope="col">Note</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Day', { num: 'Scored' }, { num: 'PSI' }, 'Note']} />
               <tbody>
                 {detail.history.map((day) => (
                   <tr key={day.day}>
