@@ -226,10 +226,15 @@ export interface DestinationType<Settings, Mapping, Prepared = undefined> {
   /** A destination that sends through an SDK instead of plain HTTP. */
   transport?(config: DestinationConfig<Settings, Mapping, Prepared>): Transport;
   /**
-   * Destinations that take relay events: the one request that carries `event`. Its `items` are
-   * `[0]` (the event is the one item), so `classify` reads its answer as for a batch of one.
+   * Destinations that take relay events: the one request that carries `event`, or undefined when
+   * this destination (named `destinationName` in the mapping files) has nothing to send for it. Its
+   * `items` are `[0]` (the event is the one item), so `classify` reads its answer as for a batch of one.
    */
-  notify?(event: RelayEvent, config: DestinationConfig<Settings, Mapping, Prepared>): BuiltRequest;
+  notify?(
+    event: RelayEvent,
+    config: DestinationConfig<Settings, Mapping, Prepared>,
+    destinationName: string,
+  ): BuiltRequest | undefined;
   fake?: FakeDefinition;
 }
 
@@ -251,7 +256,7 @@ export interface ConfiguredDestination {
     read(result: HttpResult): AsyncStatus;
   };
   transport?(): Transport;
-  notify?(event: RelayEvent): BuiltRequest;
+  notify?(event: RelayEvent, destinationName: string): BuiltRequest | undefined;
 }
 
 export interface RegisteredDestination {
@@ -326,7 +331,9 @@ export function registerDestination<S, M, P = undefined>(
             }
           : {}),
         ...(transport ? { transport: () => transport(config) } : {}),
-        ...(notify ? { notify: (event: RelayEvent) => notify(event, config) } : {}),
+        ...(notify
+          ? { notify: (event: RelayEvent, destinationName: string) => notify(event, config, destinationName) }
+          : {}),
       };
     },
   };

@@ -17,8 +17,9 @@ import { responseExcerpt } from './redact.js';
 
 /**
  * Relay events (`RelayEvent`, e.g. `budget.allocation_changed`) sent to the destinations whose type
- * has `notify`: one request per event and destination, through the destination's own pause, rate
- * limiter and transport, each attempt written to the delivery log (0 items). A failed attempt is
+ * has `notify`: at most one request per event and destination (none when `notify` has nothing to
+ * send), through the destination's own pause, rate limiter and transport, each attempt written to
+ * the delivery log (0 items); nothing to send is no attempt and no entry. A failed attempt is
  * tried again after 10 s, 1 min and 5 min; then, or when the answer rejects it, the event is logged
  * and dropped. Pending retries live in memory only: they are dropped when delivery stops.
  */
@@ -27,7 +28,11 @@ import { responseExcerpt } from './redact.js';
 export const EVENT_RETRY_DELAYS_MS = [10_000, 60_000, 300_000] as const;
 
 export type EventAttemptOutcome =
-  { kind: 'sent' } | { kind: 'retry'; reason: string; afterMs?: number } | { kind: 'failed'; reason: string };
+  | { kind: 'sent' }
+  /** The destination had nothing to send for this event (e.g. an amount it pushes did not change). */
+  | { kind: 'nothing_to_send' }
+  | { kind: 'retry'; reason: string; afterMs?: number }
+  | { kind: 'failed'; reason: string };
 
 /** What one attempt needs of a destination worker. */
 export interface EventChannel {
@@ -47,17 +52,18 @@ export async function sendRelayEvent(
   attempt: number,
 ): Promise<EventAttemptOutcome> {
   const { destination, name, pause } = channel;
-  const pausedFor = pause.remainingMs(Date.now());
-  if (pausedFor > 0) return { kind: 'retry', reason: 'destination paused', afterMs: pausedFor };
-  let request: BuiltRequest;
+  let request: BuiltRequest | undefined;
   try {
-    request = (destination.notify as (event: RelayEvent) => BuiltRequest)(event);
+    request = destination.notify?.(event, name);
   } catch (error) {
     const reason = `bug in notify: ${redactIdentifiers(String((error as Error).message ?? error)).slice(0, 300)}`;
     channel.metrics.deliveryBugsTotal.inc({ destination: name, stage: 'build' });
     await log(channel, entry(channel, event, attempt, 'bug', Date.now(), 0, '', '', reason));
     return { kind: 'failed', reason };
   }
+  if (request === undefined) return { kind: 'nothing_to_send' };
+  const pausedFor = pause.remainingMs(Date.now());
+  if (pausedFor > 0) return { kind: 'retry', reason: 'destination paused', afterMs: pausedFor };
   const started = Date.now();
   const result = await channel.send(request);
   const finished = Date.now();
@@ -138,7 +144,7 @@ export class RelayEventSender {
       // The store could not write the log entry, or the transport threw: tried again like a failure.
       outcome = { kind: 'retry', reason: String((error as Error).message ?? error) };
     }
-    if (outcome.kind === 'sent') return;
+    if (outcome.kind === 'sent' || outcome.kind === 'nothing_to_send') return;
     const delay = this.retryDelaysMs[attempt - 1];
     const fields = {
       destination: channel.name,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
 import { INGEST_PATH, REMOVE_PATH, STATUS_PATH, type MembersCall } from './api.js';
+import { CAMPAIGN_BUDGETS_PATH, mutateCampaignBudgets } from './fake-campaign-budgets.js';
 import { checkMembersRequest, type CheckedMember, type Violation } from './fake-validate.js';
 import { REQUESTS_PER_MINUTE } from './limits.js';
 
@@ -11,7 +12,8 @@ import { REQUESTS_PER_MINUTE } from './limits.js';
  * field by field (400 INVALID_ARGUMENT with `BadRequest.fieldViolations` naming the members), the
  * 300 requests/minute quota answered 429 RESOURCE_EXHAUSTED, a `requestId` per accepted request, and
  * `requestStatus:retrieve` answering PROCESSING for a while, then SUCCESS, PARTIAL_SUCCESS or FAILED
- * with counts. Each list's identifiers are kept, so tests can assert what Google holds.
+ * with counts. Each list's identifiers are kept, so tests can assert what Google holds. It also takes
+ * the Google Ads campaign budget updates of the budget push (fake-campaign-budgets.ts).
  */
 
 export const FAKE_GOOGLE_TOKEN = 'test-google-token';
@@ -34,6 +36,8 @@ export interface FakeGoogleOptions {
 export interface FakeGoogle extends FakeServer {
   /** What the list holds: sorted storage keys (`emailAddress:<hex>`, `phoneNumber:<hex>`, `address:…`). */
   identifiers(listId: string): string[];
+  /** A Google Ads campaign budget's `amountMicros` (text) as last mutated, undefined when never. */
+  campaignBudget(customerId: string, budgetId: string): string | undefined;
   setFormatErrors(mode: FormatErrors): void;
   setProcessingPolls(count: number): void;
   /** Accept the next uploads but apply nothing and report them FAILED. */
@@ -57,6 +61,8 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
   let forcedFailure = false;
   const lists = new Map<string, Set<string>>();
   const uploads = new Map<string, Upload>();
+  /** Google Ads campaign budgets (the budget push): resource name -> amount in micros. */
+  const campaignBudgets = new Map<string, string>();
 
   const authorized = (req: Request, res: Response): boolean => {
     const header = req.headers.authorization;
@@ -154,6 +160,11 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
         if (req.method === 'POST' && method === INGEST_PATH) return members('ingest')(req, res);
         if (req.method === 'POST' && method === REMOVE_PATH) return members('remove')(req, res);
         if (req.method === 'GET' && method === STATUS_PATH) return status(req, res);
+        const customer = CAMPAIGN_BUDGETS_PATH.exec(method)?.[1];
+        if (req.method === 'POST' && customer !== undefined) {
+          if (!authorized(req, res)) return;
+          return mutateCampaignBudgets(req, res, customer, campaignBudgets, rpcError);
+        }
         next();
       });
       app.use((req, res) =>
@@ -173,11 +184,14 @@ export async function startFakeGoogle(options: FakeGoogleOptions = {}): Promise<
       kit.reset();
       lists.clear();
       uploads.clear();
+      campaignBudgets.clear();
       formatErrors = options.formatErrors ?? 'reject';
       processingPolls = options.processingPolls ?? 1;
       forcedFailure = false;
     },
     identifiers: (listId) => [...(lists.get(listId) ?? [])].sort(),
+    campaignBudget: (customerId, budgetId) =>
+      campaignBudgets.get(`customers/${customerId}/campaignBudgets/${budgetId}`),
     setFormatErrors: (mode) => {
       formatErrors = mode;
     },

@@ -1,5 +1,6 @@
 import type { DestinationType, FakeDefinition } from '../../delivery/destination.js';
 import { matchTraits } from '../../delivery/match-keys.js';
+import { budgetPushRequest, classifyBudgetPush, isBudgetPush } from './budget-push.js';
 import { classify } from './classify.js';
 import { describeRequest } from './fake-describe.js';
 import { GOOGLE_LIMITS, MINIMUM_AUDIENCE_SIZE, STATUS_POLL_EVERY_MS } from './limits.js';
@@ -31,8 +32,10 @@ export const googleCustomerMatchDestination: DestinationType<GoogleSettings, Goo
   minimumAudienceSize: MINIMUM_AUDIENCE_SIZE,
   subscriptions: (mapping) => ({ audiences: [mapping.audience], traits: matchTraits(mapping) }),
   buildBatch,
-  classify: (result, request) => classify(result, request),
+  classify: (result, request) =>
+    isBudgetPush(request) ? classifyBudgetPush(result, request) : classify(result, request),
   redactBody,
+  notify: budgetPushRequest,
   asyncResult: {
     // Google suggests about 30 minutes; `settings.status_poll_after` sets it per destination (README).
     firstPollAfterMs: ({ settings }) => settings.status_poll_after,

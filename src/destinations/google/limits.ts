@@ -24,6 +24,13 @@ export const THROTTLE_WAIT_MS = 60_000;
 export const STATUS_POLL_AFTER_MS = 30 * 60_000;
 export const STATUS_POLL_EVERY_MS = 15 * 60_000;
 
+/**
+ * The Google Ads API, for the budget push only: its base and the version new destinations use (v26,
+ * the latest, https://developers.google.com/google-ads/api/docs/sunset-dates).
+ */
+export const GOOGLE_ADS_ENDPOINT = 'https://googleads.googleapis.com';
+export const GOOGLE_ADS_API_VERSION = 'v26';
+
 export const GOOGLE_LIMITS: DestinationLimits = {
   /** Items per batch: one audience member each. */
   batchSize: MAX_MEMBERS_PER_REQUEST,

@@ -4,7 +4,7 @@ import { MatchKeysMapping, type MatchKeyKind } from '../../delivery/match-keys.j
 import { BoundedDuration } from '../../mappings/duration-schema.js';
 import { Name } from '../../mappings/name.js';
 import { DigitsId, HttpBaseUrl } from '../settings-kit.js';
-import { STATUS_POLL_AFTER_MS } from './limits.js';
+import { GOOGLE_ADS_API_VERSION, GOOGLE_ADS_ENDPOINT, STATUS_POLL_AFTER_MS } from './limits.js';
 
 /** Account types a Customer Match list can live under (Data Manager `ProductAccount.accountType`). */
 export const ACCOUNT_TYPES = [
@@ -48,6 +48,15 @@ export const GoogleSettings = z.strictObject({
    * uploads in the background; 30m is its suggestion, tests use seconds.
    */
   status_poll_after: BoundedDuration({ maxMs: 86_400_000, maxText: '24h' }).default(STATUS_POLL_AFTER_MS),
+  /**
+   * Only for `budget_push` (the Google Ads API, not Data Manager): sent as the `developer-token`
+   * header when set. Google's REST guide still asks for one; Google has announced the header is ignored
+   * since developer tokens were retired in Sep 2026 (README.md "Budget push").
+   */
+  developer_token: z
+    .string()
+    .min(1, 'must be a Google Ads developer token (is it set in the environment?)')
+    .optional(),
 });
 export type GoogleSettings = z.infer<typeof GoogleSettings>;
 
@@ -81,11 +90,30 @@ export const ConsentMapping = z.strictObject({
 });
 export type ConsentMapping = z.infer<typeof ConsentMapping>;
 
+/**
+ * Optional, off by default: push this destination's daily amount of the budget (`budget.channels`) to
+ * a Google Ads campaign budget (budget-push.ts, docs/budget.md). The Google Ads API, not Data Manager:
+ * its own endpoint and version; the access token needs the `https://www.googleapis.com/auth/adwords` scope too.
+ */
+export const GoogleBudgetPush = z.strictObject({
+  customer_id: NumericId(),
+  campaign_budget_id: NumericId(),
+  endpoint: HttpBaseUrl('must be an http(s) URL such as https://googleads.googleapis.com').default(
+    GOOGLE_ADS_ENDPOINT,
+  ),
+  api_version: z
+    .string()
+    .regex(/^v\d+$/, 'must be a Google Ads API version such as v26')
+    .default(GOOGLE_ADS_API_VERSION),
+});
+export type GoogleBudgetPush = z.infer<typeof GoogleBudgetPush>;
+
 /** The rest of the destination block: the audience this list mirrors and how people are matched. */
 export const GoogleMapping = MatchKeysMapping.extend({
   /** The one audience whose members the list holds. */
   audience: Name,
   consent: ConsentMapping.optional(),
+  budget_push: GoogleBudgetPush.optional(),
   /**
    * Uploading contact data requires accepting Google's Customer Match terms
    * (https://support.google.com/adspolicy/answer/6299717); the relay sends

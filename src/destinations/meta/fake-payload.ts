@@ -169,3 +169,17 @@ function parseJson(text: string): unknown {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/**
+ * An ad set update as the budget push sends it: `daily_budget`, a whole number of the account
+ * currency's minor unit, over 0 (Meta refuses budgets under its minimum; the fake under 1). As JSON or
+ * as a form field (a string of digits).
+ */
+export function readAdSetUpdate(body: unknown): { dailyBudget: number } | { error: string } {
+  const raw = isObject(body) ? body.daily_budget : undefined;
+  const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    return { error: '(#100) Invalid parameter: daily_budget must be a whole number of minor units over 0' };
+  }
+  return { dailyBudget: value };
+}

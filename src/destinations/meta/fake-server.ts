@@ -1,6 +1,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { rateWindowOf, startFakeKit, type FakeServer, type RateLimit } from '../fake-kit.js';
-import { readUpload, type MemberRow, type UploadSession } from './fake-payload.js';
+import { readAdSetUpdate, readUpload, type MemberRow, type UploadSession } from './fake-payload.js';
 
 /**
  * A local Graph API for custom audience uploads, faithful to Meta's documentation (README.md):
@@ -10,6 +10,7 @@ import { readUpload, type MemberRow, type UploadSession } from './fake-payload.j
  * shape, and the `custom_audience` rate limit answered like Meta (HTTP 400, code 80003,
  * `X-Business-Use-Case-Usage`). It keeps each audience's rows, so tests can see what Meta holds; a
  * removal row takes away every held row that shares a key with it (Meta matches people on any key).
+ * Ad set updates (`POST /{version}/{ad_set_id}` with `daily_budget`, the budget push) are kept per ad set.
  * https://developers.facebook.com/docs/marketing-api/reference/custom-audience/users
  */
 
@@ -51,6 +52,8 @@ export interface FakeMeta extends FakeServer {
   members(audienceId: string): MemberRow[];
   /** Upload sessions of an audience by session id. */
   sessions(audienceId: string): Record<string, SessionRecord>;
+  /** An ad set's `daily_budget` (minor units) as last updated, undefined when never. */
+  adSetBudget(adSetId: string): number | undefined;
   forceError(error: ForcedError | undefined): void;
 }
 
@@ -58,6 +61,7 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
   const token = options.token ?? FAKE_META_TOKEN;
   const audiences = new Map<string, Map<string, MemberRow>>();
   const sessions = new Map<string, Map<string, SessionRecord>>();
+  const adSetBudgets = new Map<string, number>();
   let forced: ForcedError | undefined;
   let traces = 0;
   let generatedSessions = 0;
@@ -94,45 +98,53 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
     });
   };
 
-  const users = (req: Request, res: Response) => {
+  /** The checks every call passes first: a forced error, the token, the version. False: answered. */
+  const admitted = (req: Request, res: Response): boolean => {
     const version = String(req.params.version);
-    const audienceId = String(req.params.audienceId);
     if (forced) {
       if (forced.regainMinutes !== undefined) usageHeader(res, forced.regainMinutes);
-      return graphError(res, forced.status ?? 400, forced);
+      graphError(res, forced.status ?? 400, forced);
+      return false;
     }
     const sent =
       bearer(req) ?? (typeof req.query.access_token === 'string' ? req.query.access_token : undefined);
     if (sent === undefined || sent === '') {
-      return graphError(res, 400, {
-        code: 104,
-        message: 'An access token is required to request this resource.',
-      });
+      graphError(res, 400, { code: 104, message: 'An access token is required to request this resource.' });
+      return false;
     }
     if (sent !== token) {
-      return graphError(res, 400, {
-        code: 190,
-        message: 'Invalid OAuth access token - Cannot parse access token',
-      });
+      graphError(res, 400, { code: 190, message: 'Invalid OAuth access token - Cannot parse access token' });
+      return false;
     }
     const major = /^v(\d+)\.0$/.exec(version)?.[1];
     if (major === undefined) {
-      return graphError(res, 400, { code: 2500, message: `Unknown path components: /${version}` });
+      graphError(res, 400, { code: 2500, message: `Unknown path components: /${version}` });
+      return false;
     }
     if (Number(major) < OLDEST_LIVE_VERSION) {
-      return graphError(res, 400, {
+      graphError(res, 400, {
         code: 2635,
         message: `(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version: ${LATEST_VERSION}.`,
       });
+      return false;
     }
-    if (!/^\d+$/.test(audienceId)) {
-      return graphError(res, 400, {
-        code: 100,
-        subcode: 33,
-        type: 'GraphMethodException',
-        message: `Unsupported ${req.method.toLowerCase()} request. Object with ID '${audienceId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
-      });
-    }
+    return true;
+  };
+  /** An id that is not numeric names no object. False: answered. */
+  const knownObject = (req: Request, res: Response, id: string): boolean => {
+    if (/^\d+$/.test(id)) return true;
+    graphError(res, 400, {
+      code: 100,
+      subcode: 33,
+      type: 'GraphMethodException',
+      message: `Unsupported ${req.method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+    });
+    return false;
+  };
+
+  const users = (req: Request, res: Response) => {
+    const audienceId = String(req.params.audienceId);
+    if (!admitted(req, res) || !knownObject(req, res, audienceId)) return;
     const upload = readUpload(req.body);
     if ('error' in upload) return graphError(res, 400, { code: 100, message: upload.error });
 
@@ -188,6 +200,14 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
       });
       app.post('/:version/:audienceId/users', users);
       app.delete('/:version/:audienceId/users', users);
+      app.post('/:version/:adSetId', (req: Request, res: Response) => {
+        const adSetId = String(req.params.adSetId);
+        if (!admitted(req, res) || !knownObject(req, res, adSetId)) return;
+        const update = readAdSetUpdate(req.body);
+        if ('error' in update) return graphError(res, 400, { code: 100, message: update.error });
+        adSetBudgets.set(adSetId, update.dailyBudget);
+        res.status(200).json({ success: true });
+      });
       app.use((req: Request, res: Response) =>
         graphError(res, 400, { code: 2500, message: `Unknown path components: ${req.path}` }),
       );
@@ -203,6 +223,7 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
       kit.reset();
       audiences.clear();
       sessions.clear();
+      adSetBudgets.clear();
       forced = undefined;
     },
     members: (audienceId) => [...(audiences.get(audienceId)?.values() ?? [])].map((row) => ({ ...row })),
@@ -213,6 +234,7 @@ export async function startFakeMeta(options: FakeMetaOptions = {}): Promise<Fake
           { ...record, batches: [...record.batches] },
         ]),
       ),
+    adSetBudget: (adSetId) => adSetBudgets.get(adSetId),
     forceError: (error) => {
       forced = error;
     },

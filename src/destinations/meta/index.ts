@@ -1,5 +1,6 @@
 import type { DestinationType } from '../../delivery/destination.js';
 import { matchTraits } from '../../delivery/match-keys.js';
+import { budgetPushRequest, classifyBudgetPush, isBudgetPush } from './budget-push.js';
 import { classify } from './classify.js';
 import { describeMetaRequest } from './fake-describe.js';
 import { metaLimits } from './limits.js';
@@ -19,8 +20,11 @@ export const metaCustomAudienceDestination: DestinationType<MetaSettings, MetaMa
   minimumAudienceSize: 100,
   subscriptions: (mapping) => ({ audiences: [mapping.audience], traits: matchTraits(mapping) }),
   buildBatch: (items, config) => buildBatch(items, config),
-  classify: (result, request) => classify(result, request),
+  classify: (result, request) =>
+    isBudgetPush(request) ? classifyBudgetPush(result, request) : classify(result, request),
+  // The ad set update's body is an amount only: nothing to redact (redactBody leaves it as it is).
   redactBody,
+  notify: budgetPushRequest,
   fake: {
     port: 4103,
     credential: 'test-meta-token',

@@ -45,6 +45,17 @@ export type MetaSettings = z.infer<typeof MetaSettings>;
  */
 export const MetaMapping = MatchKeysMapping.extend({
   audience: Name,
+  /**
+   * Optional, off by default: push this destination's daily amount of the budget (`budget.channels`)
+   * to an ad set's `daily_budget` (budget-push.ts, docs/budget.md).
+   */
+  budget_push: z
+    .strictObject({
+      ad_set_id: z.string('must be the ad set id as a quoted string, e.g. "23851..."').regex(/^\d{1,30}$/, {
+        error: 'must be the numeric id of an ad set, quoted, e.g. "23851..."',
+      }),
+    })
+    .optional(),
 });
 export type MetaMapping = z.infer<typeof MetaMapping>;
 

@@ -42,6 +42,8 @@ export const AllocationChangedData = z.object({
   at: z.string(),
   trigger: z.enum(['schedule', 'api', 'config']),
   period: z.enum(['day', 'week', 'month']),
+  /** The previous run's period (null: no previous run), to compare its amounts with these. */
+  previousPeriod: z.enum(['day', 'week', 'month']).nullable(),
   /** Money in whole cents of the account currency. */
   totalCents: z.number().int(),
   allocatedCents: z.number().int(),
@@ -57,6 +59,8 @@ export const AllocationChangedData = z.object({
       reason: DecisionReason,
       explanation: z.string(),
       channels: z.array(ChannelAmount),
+      /** The audience's channel split in the previous run (null: it was not ranked then). */
+      previousChannels: z.array(ChannelAmount).nullable(),
     }),
   ),
   explanation: z.string(),
@@ -68,7 +72,7 @@ export function allocationChangedEvent(
   previous: StoredBudgetRun | undefined,
 ): { type: typeof ALLOCATION_CHANGED; data: AllocationChangedData } {
   const { run } = stored;
-  const before = new Map(previous?.run.decisions.map((decision) => [decision.audience, decision.cents]));
+  const before = new Map(previous?.run.decisions.map((decision) => [decision.audience, decision]));
   return {
     type: ALLOCATION_CHANGED,
     data: {
@@ -77,6 +81,7 @@ export function allocationChangedEvent(
       at: run.at,
       trigger: stored.trigger,
       period: run.inputs.budget.period,
+      previousPeriod: previous?.run.inputs.budget.period ?? null,
       totalCents: run.allocated + run.unallocated,
       allocatedCents: run.allocated,
       unallocatedCents: run.unallocated,
@@ -84,10 +89,11 @@ export function allocationChangedEvent(
         audience: decision.audience,
         rank: decision.rank,
         cents: decision.cents,
-        previousCents: before.get(decision.audience) ?? null,
+        previousCents: before.get(decision.audience)?.cents ?? null,
         reason: decision.reason,
         explanation: decision.explanation,
         channels: decision.channels,
+        previousChannels: before.get(decision.audience)?.channels ?? null,
       })),
       explanation: run.explanation,
     },
