@@ -174,10 +174,17 @@ export const COMMAND_CASES: CommandCase[] = [
     name: 'status: processing, destinations, last reload',
     command: 'status',
     args: ['status'],
-    human: [/^processing\s+stored 6\s+processed 6\s+pending 0$/m, /^destinations\s+on: braze, hubspot/m],
+    human: [
+      /^processing\s+stored 6\s+processed 6\s+pending 0$/m,
+      /^destinations\s+on: braze, hubspot/m,
+      /^failing\s+\S/m,
+    ],
     json: (answer) =>
       expect(answer).toMatchObject({
         processing: { storedSeq: 6, pending: 0 },
+        overview: {
+          destinations: expect.arrayContaining([expect.objectContaining({ destination: 'braze' })]),
+        },
         config: {
           destinations: expect.arrayContaining([expect.objectContaining({ name: 'braze', enabled: true })]),
         },

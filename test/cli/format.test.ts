@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Explanation, ProfileView } from '../../src/cli/api-types.js';
 import { membershipLines } from '../../src/cli/commands/profile.js';
+import { statusLines } from '../../src/cli/commands/status.js';
 import { renderExplanation } from '../../src/cli/explain-tree.js';
 import { table } from '../../src/cli/output.js';
 import { resolveTime } from '../../src/cli/time.js';
@@ -123,5 +124,54 @@ describe('CLI formatting', () => {
       '      ✗ lead_score > 80                             value 42',
       '      ✓ performed page at least 3 times within 48h  count ≥3, last 2025-03-01T11:00:00Z, flips 2025-03-03T11:00:00Z',
     ]);
+  });
+});
+
+describe('status', () => {
+  const health = (destination: string, failingSince: string | null, alerting = false) => ({
+    destination,
+    type: 'webhook',
+    enabled: true,
+    requests: 3,
+    succeeded: failingSince ? 0 : 3,
+    successRate: failingSince ? 0 : 1,
+    latencyMs: { p50: 10, p99: 20 },
+    queueDepth: 0,
+    deadLetters: 0,
+    lastFailure: failingSince
+      ? { at: failingSince, status: 'network', outcome: '3 retry: network error: ECONNREFUSED', response: '' }
+      : null,
+    failingSince,
+    alerting,
+  });
+  const processing = { storedSeq: 6, processedSeq: 6, pending: 0 };
+  const config = {
+    dir: 'mappings',
+    lastReload: undefined,
+    sources: ['web'],
+    traits: [],
+    backfills: [],
+    destinations: [
+      { name: 'crm_hook', type: 'webhook', enabled: true },
+      { name: 'braze', type: 'braze', enabled: true },
+    ],
+  } as unknown as Parameters<typeof statusLines>[1];
+  const overview = (destinations: ReturnType<typeof health>[]) =>
+    ({ destinations }) as unknown as Parameters<typeof statusLines>[2];
+
+  it('names each failing destination, since when, why, and whether it alerts', () => {
+    const lines = statusLines(
+      processing,
+      config,
+      overview([health('braze', null), health('crm_hook', '2025-03-01T09:14:02.000Z', true)]),
+    );
+    expect(lines.find((line) => line.startsWith('failing'))).toMatch(
+      /^failing\s+crm_hook since 2025-03-01[T ]09:14:02\S* \(network: 3 retry: network error: ECONNREFUSED\), alerting$/,
+    );
+  });
+
+  it('says none when every destination answers', () => {
+    const lines = statusLines(processing, config, overview([health('braze', null)]));
+    expect(lines.find((line) => line.startsWith('failing'))).toMatch(/^failing\s+none$/);
   });
 });

@@ -1,29 +1,33 @@
 import type { Command } from 'commander';
-import { ConfigStatus, Processing } from '../../admin/api-schema.js';
+import { ConfigStatus, Overview, Processing } from '../../admin/api-schema.js';
 import { AdminClient, withConnection, type ConnectionOptions } from '../admin-client.js';
 import { formatTime, keyValues, plural, printJson, printLines } from '../output.js';
 
-/** `status`: processing progress, destinations on and off, the last configuration reload, backfills. */
+/**
+ * `status`: processing progress, destinations on and off, which are failing and since when, the last
+ * configuration reload, backfills.
+ */
 export function registerStatus(program: Command): void {
   withConnection(
     program
       .command('status')
       .description(
-        'processing (stored/processed/pending), destinations, last configuration reload, backfills',
+        'processing (stored/processed/pending), destinations (failing since when), last configuration reload, backfills',
       )
-      .option('--json', 'print the API answers as JSON ({ processing, config })'),
+      .option('--json', 'print the API answers as JSON ({ processing, config, overview })'),
   ).action(async (options: ConnectionOptions & { json?: boolean }) => {
     const client = new AdminClient(options);
-    const [processing, config] = await Promise.all([
+    const [processing, config, overview] = await Promise.all([
       client.get(Processing, '/processing'),
       client.get(ConfigStatus, '/config'),
+      client.get(Overview, '/overview'),
     ]);
-    if (options.json) return printJson({ processing, config });
-    printLines(statusLines(processing, config));
+    if (options.json) return printJson({ processing, config, overview });
+    printLines(statusLines(processing, config, overview));
   });
 }
 
-function statusLines(processing: Processing, config: ConfigStatus): string[] {
+export function statusLines(processing: Processing, config: ConfigStatus, overview: Overview): string[] {
   const reload = config.lastReload;
   const reloadText = !reload
     ? 'never'
@@ -44,6 +48,7 @@ function statusLines(processing: Processing, config: ConfigStatus): string[] {
       `${config.dir}: ${plural(config.sources.length, 'source')}, ${plural(config.traits.length, 'trait')}`,
     ],
     ['destinations', destinations],
+    ['failing', failingText(overview)],
     ['last reload', reloadText],
   ]);
   const backfills = config.backfills;
@@ -58,4 +63,17 @@ function statusLines(processing: Processing, config: ConfigStatus): string[] {
     ),
   );
   return lines;
+}
+
+/** `crm_hook since 09:14:02 (network: ECONNREFUSED), alerting`: every destination whose requests all fail. */
+function failingText(overview: Overview): string {
+  const failing = overview.destinations.filter((destination) => destination.failingSince !== null);
+  if (failing.length === 0) return 'none';
+  return failing
+    .map((destination) => {
+      const last = destination.lastFailure;
+      const why = last ? ` (${last.status}: ${last.outcome.slice(0, 80)})` : '';
+      return `${destination.destination} since ${formatTime(destination.failingSince)}${why}${destination.alerting ? ', alerting' : ''}`;
+    })
+    .join('; ');
 }
