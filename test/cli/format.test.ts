@@ -144,7 +144,7 @@ describe('status', () => {
     failingSince,
     alerting,
   });
-  const processing = { storedSeq: 6, processedSeq: 6, pending: 0 };
+  const processing = { storedSeq: 6, processedSeq: 6, pending: 0, profiles: 3 };
   const config = {
     dir: 'mappings',
     lastReload: undefined,
