@@ -217,7 +217,7 @@ export class DestinationWorker extends BackgroundLoop {
       const started = Date.now();
       const result = await this.send(request);
       const finished = Date.now();
-      const classified = withThrottleSignal(this.classify(result, request), result);
+      const classified = this.classify(result, request);
       if (classified.signal) this.pause.signal(classified.signal, finished);
       else if (result.kind === 'response' && result.status < 300) this.pause.succeeded();
       runs.push({ request, outcomes: classified.items });
@@ -311,17 +311,6 @@ export class DestinationWorker extends BackgroundLoop {
       }
     }
   }
-}
-
-/**
- * A 429 whose items ask to wait (a destination that predates signals) pauses the whole destination,
- * as a throttled signal would.
- */
-function withThrottleSignal(classified: Classified, result: HttpResult): Classified {
-  if (classified.signal || result.kind !== 'response' || result.status !== 429) return classified;
-  const waits = classified.items.flatMap((o) => (o.kind === 'retry' && o.afterMs ? [o.afterMs] : []));
-  if (waits.length === 0) return classified;
-  return { ...classified, signal: { kind: 'throttled', forMs: Math.max(...waits), reason: 'HTTP 429' } };
 }
 
 function firstOfEachKind(refs: { kind: string; value: string }[]): DeliveryItem['identifiers'] {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BuiltRequest, HttpResult, ItemOutcome } from '../../delivery/destination.js';
+import type { BuiltRequest, Classified, HttpResult, ItemOutcome } from '../../delivery/destination.js';
 import { requestedWaitMs } from '../../delivery/retry-after.js';
 import { forAll, retryOutcome, unanswered } from '../classify-kit.js';
 import { defaultHttpOutcome, type WholeRequestOutcome } from './http-defaults.js';
@@ -94,9 +94,18 @@ export function classify(
   result: HttpResult,
   request: BuiltRequest,
   now: () => number = Date.now,
-): ItemOutcome[] {
-  if (result.kind !== 'response') return forAll(request.items.length, unanswered(result, 'Braze'));
-  return classifyResponse(result, request, now);
+): Classified {
+  if (result.kind !== 'response') return { items: forAll(request.items.length, unanswered(result, 'Braze')) };
+  const items = classifyResponse(result, request, now);
+  // A 429 pauses the whole workspace's sending until the wait Braze named, not only these items.
+  const waits = items.flatMap((outcome) =>
+    outcome.kind === 'retry' && outcome.afterMs ? [outcome.afterMs] : [],
+  );
+  if (result.status !== 429 || waits.length === 0) return { items };
+  return {
+    items,
+    signal: { kind: 'throttled', forMs: Math.max(...waits), reason: 'HTTP 429: rate limited' },
+  };
 }
 
 function classifyResponse(
