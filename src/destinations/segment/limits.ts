@@ -9,7 +9,7 @@ import type { DestinationLimits } from '../../delivery/destination.js';
  * An item becomes one `identify` plus, with `send_track_events`, one `track` per audience change, so a
  * batch of 100 items is 100 to a few hundred messages. `buildBatch` splits a batch into requests of at
  * most SEGMENT_MAX_MESSAGES_PER_REQUEST messages and SEGMENT_MAX_REQUEST_BYTES, counting each message's
- * JSON plus SDK_ADDED_BYTES_PER_MESSAGE for what @segment/analytics-node adds to it (`context.library`,
+ * JSON plus SDK_ADDED_BYTES_PER_MESSAGE for what @segment/analytics-node adds to it (its name and version in `context`,
  * `_metadata`, `integrations`, a `timestamp`), so the call on the wire stays under the SDK's own 480 KB
  * batch cap and Segment's 500 KB. (The SDK's own size check counts characters loosely; these limits
  * are what keeps a request valid.)

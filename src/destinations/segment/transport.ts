@@ -14,7 +14,7 @@ import type { SegmentSettings } from './settings.js';
  * Sends built requests through @segment/analytics-node, one `Analytics` client per transport (the
  * core makes one transport per configured destination and closes it when the destination stops).
  *
- * The SDK shapes the call (`context.library`, `writeKey`, `sentAt`, Basic auth) and the relay's core
+ * The SDK shapes the call (its name and version in `context`, `writeKey`, `sentAt`, Basic auth) and the relay's core
  * decides about retries, so the client never retries on its own: `maxRetries: 0`, and
  * `maxRateLimitDuration: 0` so a 429 with `Retry-After` fails at once instead of the SDK sleeping on it.
  * The SDK only says "delivered" or "failed" per event; what the server answered is read where it
